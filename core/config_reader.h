@@ -1,0 +1,54 @@
+// Reads one JSON object of settings with errors that name the JSON path, what was found and
+// what was expected:
+//   model.layers[2].config.momentum: expected a number in [0, 1), got 1.5
+// Every key read is remembered; finish() rejects any key left unread, listing the known ones,
+// so a misspelt option is an error, never silently ignored.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace normlab {
+
+class ConfigReader {
+ public:
+  ConfigReader(const nlohmann::json& object, std::string path);
+
+  const std::string& path() const { return path_; }
+  std::string path_of(const std::string& key) const;  // "path.key"
+  // The key is present and not null.
+  bool has(const std::string& key) const;
+  const nlohmann::json& raw(const std::string& key);  // marks the key read; null if absent
+
+  // A number in the interval; `interval` is how the message shows it ("[0, 1)").
+  double number(const std::string& key, double fallback, double min, double max,
+                bool min_open = false, bool max_open = false);
+  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t min,
+                       std::int64_t max);
+  bool boolean(const std::string& key, bool fallback);
+  // One of `allowed` (any string when `allowed` is empty).
+  std::string string(const std::string& key, const std::string& fallback,
+                     const std::vector<std::string>& allowed = {});
+  // Accepts these keys without reading them (Keras serializes settings normlab has no use
+  // for, such as dtype); `null_only` keys must be null or absent (regularizers, constraints).
+  void ignore(const std::vector<std::string>& keys);
+  void require_null(const std::vector<std::string>& keys, const std::string& why);
+  // Throws for the first key that no call above asked for.
+  void finish() const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+
+ private:
+  const nlohmann::json& object_;
+  std::string path_;
+  std::set<std::string> read_;
+};
+
+// A JSON value as the message shows it: 1.5, "relu", an object cut to 60 characters.
+std::string describe_json(const nlohmann::json& value);
+
+}  // namespace normlab

@@ -1,0 +1,108 @@
+#include "layers/activations.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace normlab {
+
+ActivationKind parse_activation(const std::string& name) {
+  if (name == "linear") return ActivationKind::Linear;
+  if (name == "relu") return ActivationKind::Relu;
+  if (name == "sigmoid") return ActivationKind::Sigmoid;
+  if (name == "tanh") return ActivationKind::Tanh;
+  if (name == "softmax") return ActivationKind::Softmax;
+  throw Error("unknown activation '" + name +
+              "': expected one of linear, relu, sigmoid, tanh, softmax");
+}
+
+std::string activation_name(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::Linear:
+      return "linear";
+    case ActivationKind::Relu:
+      return "relu";
+    case ActivationKind::Sigmoid:
+      return "sigmoid";
+    case ActivationKind::Tanh:
+      return "tanh";
+    case ActivationKind::Softmax:
+      return "softmax";
+  }
+  return "linear";
+}
+
+namespace {
+// Stable on both sides: e^-x never overflows for x >= 0, e^x never overflows for x < 0.
+inline float sigmoid(float x) {
+  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.0f + e);
+}
+}  // namespace
+
+void activation_forward(ActivationKind kind, const Tensor& x, Tensor& y) {
+  y.resize(x.rows(), x.cols());
+  const float* in = x.data();
+  float* out = y.data();
+  const std::size_t n = x.size();
+  switch (kind) {
+    case ActivationKind::Linear:
+      if (out != in) std::copy(in, in + n, out);
+      break;
+    case ActivationKind::Relu:
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      break;
+    case ActivationKind::Sigmoid:
+      for (std::size_t i = 0; i < n; ++i) out[i] = sigmoid(in[i]);
+      break;
+    case ActivationKind::Tanh:
+      for (std::size_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+      break;
+    case ActivationKind::Softmax:
+      for (std::size_t r = 0; r < x.rows(); ++r) {
+        const float* xr = x.row(r);
+        float* yr = y.row(r);
+        const float max = *std::max_element(xr, xr + x.cols());
+        float sum = 0.0f;
+        for (std::size_t c = 0; c < x.cols(); ++c) sum += yr[c] = std::exp(xr[c] - max);
+        for (std::size_t c = 0; c < x.cols(); ++c) yr[c] /= sum;
+      }
+      break;
+  }
+}
+
+void activation_backward(ActivationKind kind, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  dx.resize(y.rows(), y.cols());
+  const float* out = y.data();
+  const float* g = dy.data();
+  float* d = dx.data();
+  const std::size_t n = y.size();
+  switch (kind) {
+    case ActivationKind::Linear:
+      if (d != g) std::copy(g, g + n, d);
+      break;
+    case ActivationKind::Relu:
+      for (std::size_t i = 0; i < n; ++i) d[i] = out[i] > 0.0f ? g[i] : 0.0f;
+      break;
+    case ActivationKind::Sigmoid:
+      for (std::size_t i = 0; i < n; ++i) d[i] = g[i] * out[i] * (1.0f - out[i]);
+      break;
+    case ActivationKind::Tanh:
+      for (std::size_t i = 0; i < n; ++i) d[i] = g[i] * (1.0f - out[i] * out[i]);
+      break;
+    case ActivationKind::Softmax:
+      for (std::size_t r = 0; r < y.rows(); ++r) {
+        const float* yr = y.row(r);
+        const float* gr = dy.row(r);
+        float* dr = dx.row(r);
+        float dot = 0.0f;
+        for (std::size_t c = 0; c < y.cols(); ++c) dot += gr[c] * yr[c];
+        for (std::size_t c = 0; c < y.cols(); ++c) dr[c] = yr[c] * (gr[c] - dot);
+      }
+      break;
+  }
+}
+
+}  // namespace normlab

@@ -1,0 +1,118 @@
+#include "layers/dense.h"
+
+#include "core/blas.h"
+#include "core/error.h"
+#include "layers/initializers.h"
+
+namespace normlab {
+
+Dense::Dense(std::size_t units, const std::string& activation, bool use_bias)
+    : Dense(DenseConfig{.units = units, .activation = activation, .use_bias = use_bias}) {}
+
+Dense::Dense(const DenseConfig& config)
+    : config_(config), activation_(parse_activation(config.activation)) {
+  name_ = config.name;
+  check(config.units > 0, "Dense: units must be a positive integer, got 0");
+  check_initializer(config.kernel_initializer);
+  check_initializer(config.bias_initializer);
+}
+
+nlohmann::json Dense::get_config() const {
+  return {{"name", name_},
+          {"trainable", trainable_},
+          {"units", config_.units},
+          {"activation", activation_name(activation_)},
+          {"use_bias", config_.use_bias},
+          {"kernel_initializer", config_.kernel_initializer},
+          {"bias_initializer", config_.bias_initializer}};
+}
+
+void Dense::build_weights(Rng& rng) {
+  kernel = Tensor(input_dim_, config_.units);
+  dkernel = Tensor(input_dim_, config_.units);
+  initialize(config_.kernel_initializer, kernel, input_dim_, config_.units, rng);
+  if (config_.use_bias) {
+    bias = Tensor(1, config_.units);
+    dbias = Tensor(1, config_.units);
+    initialize(config_.bias_initializer, bias, input_dim_, config_.units, rng);
+  }
+}
+
+std::vector<Variable> Dense::variables() {
+  std::vector<Variable> vars{{"kernel", &kernel, &dkernel, false}};
+  if (config_.use_bias) vars.push_back({"bias", &bias, &dbias, true});
+  return vars;
+}
+
+const Tensor& Dense::forward(const Tensor& x, Mode mode) {
+  check_input(x);
+  const std::size_t n = x.rows(), in = input_dim_, out = config_.units;
+  y_.resize(n, out);
+  // z = x W
+  gemm({.m = n,
+        .n = out,
+        .k = in,
+        .a = x.data(),
+        .lda = in,
+        .b = kernel.data(),
+        .ldb = out,
+        .c = y_.data(),
+        .ldc = out});
+  // z += b, row by row
+  if (config_.use_bias)
+    for (std::size_t r = 0; r < n; ++r) {
+      float* z = y_.row(r);
+      for (std::size_t c = 0; c < out; ++c) z[c] += bias[c];
+    }
+  // y = f(z), in place
+  activation_forward(activation_, y_, y_);
+  x_ = &x;
+  trained_forward_ = mode == Mode::Train;
+  return y_;
+}
+
+const Tensor& Dense::backward(const Tensor& dy) {
+  check_backward(dy, y_);
+  const std::size_t n = dy.rows(), in = input_dim_, out = config_.units;
+  // dz = f'(z) * dy
+  const Tensor* dz = &dy;
+  if (activation_ != ActivationKind::Linear) {
+    activation_backward(activation_, y_, dy, dz_);
+    dz = &dz_;
+  }
+  // dW += x^T dz
+  gemm({.trans_a = true,
+        .m = in,
+        .n = out,
+        .k = n,
+        .a = x_->data(),
+        .lda = in,
+        .b = dz->data(),
+        .ldb = out,
+        .beta = 1.0f,
+        .c = dkernel.data(),
+        .ldc = out});
+  // db += sum over rows of dz
+  if (config_.use_bias)
+    for (std::size_t r = 0; r < n; ++r) {
+      const float* g = dz->row(r);
+      for (std::size_t c = 0; c < out; ++c) dbias[c] += g[c];
+    }
+  // dx = dz W^T
+  if (input_grad_needed_) {
+    dx_.resize(n, in);
+    gemm({.trans_b = true,
+          .m = n,
+          .n = in,
+          .k = out,
+          .a = dz->data(),
+          .lda = out,
+          .b = kernel.data(),
+          .ldb = out,
+          .c = dx_.data(),
+          .ldc = in});
+  }
+  return dx_;
+}
+
+}  // namespace normlab

@@ -1,0 +1,54 @@
+// Dense: a fully connected layer, y = f(x W + b).
+//
+// Shapes: x N x D_in, kernel W D_in x D_out (Keras layout), bias b 1 x D_out, y N x D_out.
+// Forward:   z = x W + b                   one GEMM, then the bias added to every row
+//            y = f(z)                      f from layers/activations.h (linear by default)
+// Backward:  dz = f'(z) * dy               from the cached y
+//            dW += x^T dz                  GEMM, accumulated
+//            db += sum over rows of dz
+//            dx  = dz W^T                  GEMM (skipped for the first layer of a model)
+// Caches: a pointer to x (the previous layer's output buffer, unchanged until the next
+// forward) and y. Initial values: kernel glorot_uniform, bias zeros (Keras).
+#pragma once
+
+#include "core/layer.h"
+#include "layers/activations.h"
+
+namespace normlab {
+
+struct DenseConfig {
+  std::size_t units = 0;
+  std::string activation = "linear";
+  bool use_bias = true;
+  std::string kernel_initializer = "glorot_uniform";
+  std::string bias_initializer = "zeros";
+  std::string name;
+};
+
+class Dense final : public Layer {
+ public:
+  explicit Dense(std::size_t units, const std::string& activation = "linear", bool use_bias = true);
+  explicit Dense(const DenseConfig& config);
+
+  std::string class_name() const override { return "Dense"; }
+  nlohmann::json get_config() const override;
+  std::size_t output_dim() const override { return config_.units; }
+  const Tensor& forward(const Tensor& x, Mode mode) override;
+  const Tensor& backward(const Tensor& dy) override;
+  std::vector<Variable> variables() override;
+
+  const DenseConfig& config() const { return config_; }
+
+  Tensor kernel, bias;    // D_in x D_out, 1 x D_out
+  Tensor dkernel, dbias;  // their gradients
+
+ private:
+  void build_weights(Rng& rng) override;
+
+  DenseConfig config_;
+  ActivationKind activation_;
+  const Tensor* x_ = nullptr;
+  Tensor y_, dz_, dx_;
+};
+
+}  // namespace normlab

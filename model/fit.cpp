@@ -1,0 +1,184 @@
+// Sequential's training and inference loops: fit, train_on_batch, evaluate, predict.
+#include <cmath>
+
+#include "core/error.h"
+#include "data/batcher.h"
+#include "model/progress_bar.h"
+#include "model/sequential.h"
+
+namespace normlab {
+
+namespace {
+// The class a target row names: its value (binary, sparse) or its arg-max (one-hot).
+std::size_t class_of(const Tensor& y, std::size_t row) {
+  if (y.cols() == 1) return static_cast<std::size_t>(std::lround(y(row, 0)));
+  const float* r = y.row(row);
+  return static_cast<std::size_t>(std::max_element(r, r + y.cols()) - r);
+}
+
+// Keras' class_weight: every row's weight is multiplied by the weight of its class.
+void apply_class_weight(Dataset& data,
+                        const std::vector<std::pair<std::size_t, float>>& class_weight) {
+  if (class_weight.empty()) return;
+  if (data.sample_weight.empty()) data.sample_weight.assign(data.size(), 1.0f);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const std::size_t c = class_of(data.y, i);
+    float w = 1.0f;
+    bool found = false;
+    for (const auto& [cls, weight] : class_weight)
+      if (cls == c) w = weight, found = true;
+    check(found, "fit: class_weight has no entry for class " + std::to_string(c) + " (row " +
+                     std::to_string(i) + ")");
+    data.sample_weight[i] *= w;
+  }
+}
+}  // namespace
+
+void Sequential::check_data(const Tensor& x, const Tensor* y, const std::string& what) const {
+  check(x.rows() > 0, what + ": no rows");
+  check(x.cols() == input_dim_, what + ": " + std::to_string(x.cols()) +
+                                    " feature columns, but the model expects inputs of width " +
+                                    std::to_string(input_dim_));
+  check_finite(x, what + " (inputs)");
+  if (y == nullptr) return;
+  check(y->rows() == x.rows(), what + ": " + std::to_string(x.rows()) + " input rows but " +
+                                   std::to_string(y->rows()) + " target rows");
+  loss_->check_targets(*y, output_dim());
+}
+
+Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight) {
+  check_compiled("train_on_batch");
+  check(x.rows() == y.rows(), "train_on_batch: " + std::to_string(x.rows()) + " input rows but " +
+                                  std::to_string(y.rows()) + " target rows");
+  const Tensor& pred = forward(x, Mode::Train);
+  const float batch_loss = loss_->forward(pred, y, sample_weight);
+  Logs logs{{"loss", batch_loss}};
+  for (auto& m : metrics_) {
+    m.reset();
+    m.update(pred, y, sample_weight);
+    logs.emplace_back(m.name(), m.result());
+  }
+  zero_grad();
+  backward(loss_->backward());
+  optimizer_->apply(trainable_variables());
+  return logs;
+}
+
+Logs Sequential::epoch_logs(double loss_sum, double rows, const std::string& prefix) const {
+  Logs logs{{prefix + "loss", static_cast<float>(loss_sum / rows)}};
+  for (const auto& m : metrics_) logs.emplace_back(prefix + m.name(), m.result());
+  return logs;
+}
+
+History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
+  Dataset data{x, y, options.sample_weight};
+  options.sample_weight.clear();
+  return fit(data, std::move(options));
+}
+
+History Sequential::fit(const Dataset& data_in, FitOptions o) {
+  check_compiled("fit");
+  check(o.batch_size > 0, "fit: batch_size must be positive, got 0");
+  check(o.epochs >= 0, "fit: epochs must be >= 0, got " + std::to_string(o.epochs));
+  data_in.check_consistent("training data");
+  Dataset train = data_in;
+  std::optional<Dataset> validation = std::move(o.validation_data);
+  if (o.validation_split > 0.0) {
+    check(!validation, "fit: give validation_data or validation_split, not both");
+    std::tie(train, validation) = split_validation(data_in, o.validation_split);
+  }
+  apply_class_weight(train, o.class_weight);
+  check_data(train.x, &train.y, "training data");
+  if (validation) {
+    validation->check_consistent("validation data");
+    check_data(validation->x, &validation->y, "validation data");
+  }
+
+  Batcher batcher(train.size(), o.batch_size, o.shuffle, o.seed);
+  const std::size_t batches = o.steps_per_epoch ? o.steps_per_epoch : batcher.num_batches();
+  ProgressBar progress(o.verbose);
+  std::vector<Callback*> callbacks;
+  if (o.verbose > 0) callbacks.push_back(&progress);
+  callbacks.insert(callbacks.end(), o.callbacks.begin(), o.callbacks.end());
+
+  History history;
+  Dataset batch;
+  StepInfo step;
+  stop_training = false;
+  for (auto* c : callbacks) c->on_train_begin(*this, o.epochs);
+  for (int epoch = 0; epoch < o.epochs && !stop_training; ++epoch) {
+    for (auto* c : callbacks) c->on_epoch_begin(*this, epoch, batches);
+    for (auto& m : metrics_) m.reset();
+    double loss_sum = 0.0, rows = 0.0;
+    for (std::size_t b = 0; b < batches && !stop_training; ++b) {
+      if (!batcher.in_epoch()) batcher.begin_epoch();
+      Batcher::gather(train, *batcher.next(), batch);
+      const float* weights = batch.sample_weight.empty() ? nullptr : batch.sample_weight.data();
+      // One step: training forward, loss, backward, optimizer (train_on_batch without its
+      // per-batch metric reset, so metrics accumulate over the epoch).
+      const Tensor& pred = forward(batch.x, Mode::Train);
+      const float batch_loss = loss_->forward(pred, batch.y, weights);
+      for (auto& m : metrics_) m.update(pred, batch.y, weights);
+      zero_grad();
+      backward(loss_->backward());
+      optimizer_->apply(trainable_variables());
+
+      const double n = static_cast<double>(batch.size());
+      loss_sum += batch_loss * n;  // Keras weights each batch's loss by its row count
+      rows += n;
+      step.epoch = epoch;
+      step.batch = b;
+      step.batches = batches;
+      ++step.step;
+      step.rows = batch.size();
+      step.batch_loss = batch_loss;
+      if (!callbacks.empty()) step.running = epoch_logs(loss_sum, rows, "");
+      for (auto* c : callbacks) c->on_batch_end(*this, step);
+    }
+    Logs logs = epoch_logs(loss_sum, rows, "");
+    if (validation) {
+      Logs val = evaluate(validation->x, validation->y, o.batch_size);
+      for (auto& [name, value] : val) logs.emplace_back("val_" + name, value);
+      for (auto& m : metrics_) m.reset();
+    }
+    history.append(logs);
+    for (auto* c : callbacks) c->on_epoch_end(*this, epoch, logs);
+  }
+  for (auto* c : callbacks) c->on_train_end(*this);
+  return history;
+}
+
+Logs Sequential::evaluate(const Tensor& x, const Tensor& y, std::size_t batch_size) {
+  check_compiled("evaluate");
+  check(batch_size > 0, "evaluate: batch_size must be positive, got 0");
+  check_data(x, &y, "evaluation data");
+  for (auto& m : metrics_) m.reset();
+  Batcher batcher(x.rows(), batch_size, false, 0);
+  batcher.begin_epoch();
+  Tensor xb, yb;
+  double loss_sum = 0.0;
+  while (auto rows = batcher.next()) {
+    Batcher::gather(x, rows->data(), rows->size(), xb);
+    Batcher::gather(y, rows->data(), rows->size(), yb);
+    const Tensor& pred = forward(xb, Mode::Infer);
+    loss_sum += static_cast<double>(loss_->forward(pred, yb)) * static_cast<double>(xb.rows());
+    for (auto& m : metrics_) m.update(pred, yb);
+  }
+  return epoch_logs(loss_sum, static_cast<double>(x.rows()), "");
+}
+
+Tensor Sequential::predict(const Tensor& x, std::size_t batch_size) {
+  check(batch_size > 0, "predict: batch_size must be positive, got 0");
+  check_data(x, nullptr, "predict input");
+  Tensor out(x.rows(), output_dim());
+  for (std::size_t begin = 0; begin < x.rows(); begin += batch_size) {
+    const std::size_t n = std::min(batch_size, x.rows() - begin);
+    predict_buffer_.resize(n, x.cols());
+    std::copy(x.row(begin), x.row(begin) + n * x.cols(), predict_buffer_.data());
+    const Tensor& y = forward(predict_buffer_, Mode::Infer);
+    std::copy(y.data(), y.data() + y.size(), out.row(begin));
+  }
+  return out;
+}
+
+}  // namespace normlab

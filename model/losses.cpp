@@ -1,0 +1,196 @@
+#include "model/losses.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace normlab {
+
+namespace {
+constexpr float kEpsilon = 1e-7f;  // Keras' backend epsilon for probability clipping
+
+std::string shape_mismatch(const std::string& loss, const Tensor& y_true, std::size_t k,
+                           const std::string& expected) {
+  return loss + ": targets of shape " + y_true.shape_string() + " do not fit " + std::to_string(k) +
+         " model outputs; expected " + expected;
+}
+
+void check_range(const std::string& loss, const Tensor& y_true, float low, float high,
+                 bool integer) {
+  for (std::size_t r = 0; r < y_true.rows(); ++r)
+    for (std::size_t c = 0; c < y_true.cols(); ++c) {
+      const float v = y_true(r, c);
+      check(std::isfinite(v) && v >= low && v <= high && (!integer || v == std::floor(v)),
+            loss + ": target at row " + std::to_string(r) + ", column " + std::to_string(c) +
+                " is " + std::to_string(v) + "; expected " +
+                (integer ? "an integer class index" : "a value") + " in [" +
+                std::to_string(static_cast<int>(low)) + ", " +
+                std::to_string(static_cast<int>(high)) + "]");
+    }
+}
+
+class MeanSquaredError final : public Loss {
+ public:
+  MeanSquaredError() : Loss(false) {}
+  std::string name() const override { return "mean_squared_error"; }
+
+ private:
+  void per_sample(const Tensor& p, const Tensor& y, float* loss, Tensor& grad) const override {
+    const std::size_t k = p.cols();
+    for (std::size_t i = 0; i < p.rows(); ++i) {
+      float sum = 0.0f;
+      for (std::size_t c = 0; c < k; ++c) {
+        const float diff = p(i, c) - y(i, c);
+        sum += diff * diff;
+        grad(i, c) = 2.0f * diff / static_cast<float>(k);
+      }
+      loss[i] = sum / static_cast<float>(k);
+    }
+  }
+};
+
+class BinaryCrossentropy final : public Loss {
+ public:
+  explicit BinaryCrossentropy(bool from_logits) : Loss(from_logits) {}
+  std::string name() const override { return "binary_crossentropy"; }
+  void check_targets(const Tensor& y_true, std::size_t outputs) const override {
+    Loss::check_targets(y_true, outputs);
+    check_range(name(), y_true, 0.0f, 1.0f, false);
+  }
+
+ private:
+  void per_sample(const Tensor& p, const Tensor& y, float* loss, Tensor& grad) const override {
+    const std::size_t k = p.cols();
+    const float inv_k = 1.0f / static_cast<float>(k);
+    for (std::size_t i = 0; i < p.rows(); ++i) {
+      float sum = 0.0f;
+      for (std::size_t c = 0; c < k; ++c) {
+        const float t = y(i, c);
+        if (from_logits_) {
+          const float z = p(i, c);
+          sum += std::max(z, 0.0f) - z * t + std::log1p(std::exp(-std::fabs(z)));
+          const float s =
+              z >= 0.0f ? 1.0f / (1.0f + std::exp(-z)) : std::exp(z) / (1.0f + std::exp(z));
+          grad(i, c) = (s - t) * inv_k;
+        } else {
+          const float q = std::clamp(p(i, c), kEpsilon, 1.0f - kEpsilon);
+          sum -= t * std::log(q) + (1.0f - t) * std::log(1.0f - q);
+          const bool clipped = p(i, c) < kEpsilon || p(i, c) > 1.0f - kEpsilon;
+          grad(i, c) = clipped ? 0.0f : (-t / q + (1.0f - t) / (1.0f - q)) * inv_k;
+        }
+      }
+      loss[i] = sum * inv_k;
+    }
+  }
+};
+
+class CategoricalCrossentropy : public Loss {
+ public:
+  CategoricalCrossentropy(bool from_logits, bool sparse) : Loss(from_logits), sparse_(sparse) {}
+  std::string name() const override {
+    return sparse_ ? "sparse_categorical_crossentropy" : "categorical_crossentropy";
+  }
+  void check_targets(const Tensor& y_true, std::size_t outputs) const override {
+    if (!sparse_) {
+      Loss::check_targets(y_true, outputs);
+      check_range(name(), y_true, 0.0f, 1.0f, false);
+      return;
+    }
+    check(y_true.cols() == 1, shape_mismatch(name(), y_true, outputs, "one class index per row"));
+    check_range(name(), y_true, 0.0f, static_cast<float>(outputs - 1), true);
+  }
+
+ private:
+  // y_k: the one-hot row for sparse targets, the given row otherwise.
+  float target(const Tensor& y, std::size_t i, std::size_t c) const {
+    if (sparse_) return static_cast<std::size_t>(y(i, 0)) == c ? 1.0f : 0.0f;
+    return y(i, c);
+  }
+
+  void per_sample(const Tensor& p, const Tensor& y, float* loss, Tensor& grad) const override {
+    const std::size_t k = p.cols();
+    for (std::size_t i = 0; i < p.rows(); ++i) {
+      const float* pr = p.row(i);
+      float* gr = grad.row(i);
+      float sum_y = 0.0f, l = 0.0f;
+      for (std::size_t c = 0; c < k; ++c) sum_y += target(y, i, c);
+      if (from_logits_) {
+        // log softmax(z)_k = z_k - max - log sum exp(z - max)
+        const float max = *std::max_element(pr, pr + k);
+        float sum_exp = 0.0f;
+        for (std::size_t c = 0; c < k; ++c) sum_exp += std::exp(pr[c] - max);
+        const float log_sum = std::log(sum_exp);
+        for (std::size_t c = 0; c < k; ++c) {
+          const float log_q = pr[c] - max - log_sum;
+          l -= target(y, i, c) * log_q;
+          gr[c] = std::exp(log_q) * sum_y - target(y, i, c);
+        }
+      } else {
+        // q = p / s, dl/dq_c = -y_c / clip(q_c) (0 where clipped),
+        // dl/dp_j = (dl/dq_j - sum_c dl/dq_c q_c) / s
+        float s = 0.0f;
+        for (std::size_t c = 0; c < k; ++c) s += pr[c];
+        float dot = 0.0f;
+        for (std::size_t c = 0; c < k; ++c) {
+          const float q = pr[c] / s;
+          const float qc = std::clamp(q, kEpsilon, 1.0f - kEpsilon);
+          l -= target(y, i, c) * std::log(qc);
+          gr[c] = (q < kEpsilon || q > 1.0f - kEpsilon) ? 0.0f : -target(y, i, c) / qc;
+          dot += gr[c] * q;
+        }
+        for (std::size_t c = 0; c < k; ++c) gr[c] = (gr[c] - dot) / s;
+      }
+      loss[i] = l;
+    }
+  }
+
+  bool sparse_;
+};
+}  // namespace
+
+void Loss::check_targets(const Tensor& y_true, std::size_t outputs) const {
+  check(y_true.cols() == outputs,
+        shape_mismatch(name(), y_true, outputs,
+                       std::to_string(outputs) + " target columns, one per output"));
+  for (std::size_t r = 0; r < y_true.rows(); ++r)
+    for (std::size_t c = 0; c < y_true.cols(); ++c)
+      check(std::isfinite(y_true(r, c)), name() + ": target at row " + std::to_string(r) +
+                                             ", column " + std::to_string(c) + " is not finite");
+}
+
+float Loss::forward(const Tensor& y_pred, const Tensor& y_true, const float* sample_weight) {
+  const std::size_t n = y_pred.rows();
+  check(y_true.rows() == n, name() + ": " + std::to_string(n) + " predictions but " +
+                                std::to_string(y_true.rows()) + " target rows");
+  grad_.resize(n, y_pred.cols());
+  if (loss_.size() < n) loss_.resize(n);
+  per_sample(y_pred, y_true, loss_.data(), grad_);
+  // L = (1/N) sum_i w_i l_i,  dL/dpred_i = (w_i/N) dl_i/dpred_i
+  const float inv_n = 1.0f / static_cast<float>(n);
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float w = sample_weight ? sample_weight[i] : 1.0f;
+    total += static_cast<double>(w) * loss_[i];
+    float* g = grad_.row(i);
+    for (std::size_t c = 0; c < grad_.cols(); ++c) g[c] *= w * inv_n;
+  }
+  return static_cast<float>(total * inv_n);
+}
+
+std::unique_ptr<Loss> make_loss(const std::string& name, bool from_logits) {
+  if (name == "mse" || name == "mean_squared_error") {
+    check(!from_logits, "mean_squared_error does not take from_logits");
+    return std::make_unique<MeanSquaredError>();
+  }
+  if (name == "binary_crossentropy") return std::make_unique<BinaryCrossentropy>(from_logits);
+  if (name == "categorical_crossentropy")
+    return std::make_unique<CategoricalCrossentropy>(from_logits, false);
+  if (name == "sparse_categorical_crossentropy")
+    return std::make_unique<CategoricalCrossentropy>(from_logits, true);
+  throw Error("unknown loss '" + name +
+              "': expected one of mean_squared_error (mse), binary_crossentropy, "
+              "categorical_crossentropy, sparse_categorical_crossentropy");
+}
+
+}  // namespace normlab

@@ -1,0 +1,127 @@
+// Sequential: a stack of layers, Keras' Sequential model.
+//
+//   Sequential model(10);                                  // inputs of width 10
+//   model.add(Dense(64));
+//   model.add(BatchNormalization({.momentum = 0.95f}));
+//   model.add(Activation("relu"));
+//   model.add(Dense(1, "sigmoid"));
+//   model.compile(Adam(), "binary_crossentropy", {"accuracy"});
+//   History h = model.fit(x, y, {.batch_size = 32, .epochs = 10});
+//   Tensor p = model.predict(x);                          // always inference mode
+//
+// Or a custom loop, each step written out:
+//   const Tensor& y = model.forward(x, true);  float l = loss.forward(y, t);
+//   model.zero_grad();  model.backward(loss.backward());
+//   optimizer.apply(model.trainable_variables());
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/layer.h"
+#include "data/dataset.h"
+#include "model/callbacks.h"
+#include "model/losses.h"
+#include "model/metrics.h"
+#include "optim/optimizer.h"
+
+namespace normlab {
+
+struct FitOptions {
+  std::size_t batch_size = 32;
+  int epochs = 1;
+  bool shuffle = true;
+  std::uint64_t seed = 0;  // the shuffling stream
+  int verbose = 1;         // 0 silent, 1 progress bar, 2 one line per epoch (as Keras)
+  std::optional<Dataset> validation_data;
+  double validation_split = 0.0;     // the last fraction of the rows, before shuffling
+  std::vector<float> sample_weight;  // one weight per row, or empty
+  std::vector<std::pair<std::size_t, float>> class_weight;  // (class index, weight)
+  std::size_t steps_per_epoch = 0;                          // 0: every batch of the data
+  std::vector<Callback*> callbacks;
+};
+
+class Sequential {
+ public:
+  // input_dim: the width of each input row; seed: the stream that initializes the weights.
+  explicit Sequential(std::size_t input_dim = 0, std::uint64_t seed = 0);
+  Sequential(Sequential&&) = default;
+  Sequential& operator=(Sequential&&) = default;
+
+  // Builds the layer for the current output width and appends it; returns it.
+  Layer& add(std::unique_ptr<Layer> layer);
+  template <std::derived_from<Layer> L>
+  L& add(L layer) {
+    return static_cast<L&>(add(std::make_unique<L>(std::move(layer))));
+  }
+
+  void compile(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<Loss> loss,
+               const std::vector<std::string>& metrics = {});
+  template <std::derived_from<Optimizer> O>
+  void compile(O optimizer, const std::string& loss, const std::vector<std::string>& metrics = {}) {
+    compile(std::make_unique<O>(std::move(optimizer)), make_loss(loss), metrics);
+  }
+
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  History fit(const Dataset& data, FitOptions options = {});
+  // Loss and metrics in inference mode, weighted by batch size as Keras reports them.
+  Logs evaluate(const Tensor& x, const Tensor& y, std::size_t batch_size = 32);
+  // Inference mode, any number of rows.
+  Tensor predict(const Tensor& x, std::size_t batch_size = 32);
+  // One optimizer step on (x, y); returns the loss (training forward, weights before the
+  // step) and the metrics on that batch.
+  Logs train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight = nullptr);
+
+  // The custom-loop pieces.
+  const Tensor& forward(const Tensor& x, Mode mode);
+  const Tensor& forward(const Tensor& x, bool training) {
+    return forward(x, training ? Mode::Train : Mode::Infer);
+  }
+  const Tensor& backward(const Tensor& dy);
+  void zero_grad();
+  // Trainable variables of trainable layers, in layer order; the same object between changes
+  // of any layer's trainable flag.
+  const std::vector<Variable>& trainable_variables();
+  // Every variable of layer i (trainable and not), in Keras' order.
+  const std::vector<Variable>& layer_variables(std::size_t i) const { return variables_.at(i); }
+
+  // Keras-style table: layer (type), output shape, params; total, trainable, non-trainable.
+  std::string summary() const;
+  Layer& get_layer(const std::string& name);
+  Layer& layer(std::size_t i) { return *layers_.at(i); }
+  std::size_t num_layers() const { return layers_.size(); }
+  std::size_t input_dim() const { return input_dim_; }
+  std::size_t output_dim() const;
+  std::size_t count_params(bool trainable) const;
+  // Parameters of layer i that the optimizer updates (trainable) or not.
+  std::size_t layer_params(std::size_t i, bool trainable) const;
+
+  bool compiled() const { return optimizer_ != nullptr; }
+  Optimizer& optimizer();
+  Loss& loss();
+  std::vector<Metric>& metrics() { return metrics_; }
+  Rng& rng() { return rng_; }
+  bool stop_training = false;  // a callback sets it to end fit after the current step
+
+ private:
+  void check_compiled(const char* what) const;
+  void check_data(const Tensor& x, const Tensor* y, const std::string& what) const;
+  Logs epoch_logs(double loss_sum, double rows, const std::string& prefix) const;
+
+  std::size_t input_dim_;
+  Rng rng_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::vector<Variable>> variables_;  // per layer, cached at add()
+  std::vector<Variable> trainable_;
+  std::vector<bool> trainable_flags_;  // the flags trainable_ was built for
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<Loss> loss_;
+  std::vector<Metric> metrics_;
+  Tensor predict_buffer_;
+};
+
+}  // namespace normlab

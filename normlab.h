@@ -1,0 +1,24 @@
+// normlab: everything a program needs, in one include.
+//   #include <normlab/normlab.h>
+#pragma once
+
+#include "core/blas.h"
+#include "core/error.h"
+#include "core/layer.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "data/batcher.h"
+#include "data/csv.h"
+#include "data/dataset.h"
+#include "data/generators.h"
+#include "layers/activation.h"
+#include "layers/batch_normalization.h"
+#include "layers/dense.h"
+#include "layers/registry.h"
+#include "model/callbacks.h"
+#include "model/losses.h"
+#include "model/metrics.h"
+#include "model/progress_bar.h"
+#include "model/sequential.h"
+#include "optim/adam.h"
+#include "optim/sgd.h"

@@ -1,0 +1,58 @@
+#include "optim/adam.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace normlab {
+
+EpsilonPlacement parse_epsilon_placement(const std::string& name) {
+  if (name == "keras") return EpsilonPlacement::Keras;
+  if (name == "pytorch") return EpsilonPlacement::PyTorch;
+  throw Error("unknown epsilon_placement '" + name + "': expected \"keras\" or \"pytorch\"");
+}
+
+Adam::Adam(const AdamConfig& config) : config_(config) {
+  check(config.learning_rate > 0.0f,
+        "Adam: learning_rate must be > 0, got " + std::to_string(config.learning_rate));
+  check(config.beta_1 >= 0.0f && config.beta_1 < 1.0f,
+        "Adam: beta_1 must be in [0, 1), got " + std::to_string(config.beta_1));
+  check(config.beta_2 >= 0.0f && config.beta_2 < 1.0f,
+        "Adam: beta_2 must be in [0, 1), got " + std::to_string(config.beta_2));
+  check(config.epsilon > 0.0f, "Adam: epsilon must be > 0, got " + std::to_string(config.epsilon));
+}
+
+nlohmann::json Adam::get_config() const {
+  return {{"learning_rate", config_.learning_rate},
+          {"beta_1", config_.beta_1},
+          {"beta_2", config_.beta_2},
+          {"epsilon", config_.epsilon},
+          {"epsilon_placement",
+           config_.epsilon_placement == EpsilonPlacement::Keras ? "keras" : "pytorch"}};
+}
+
+void Adam::update(const Variable& var, Tensor* slots, std::int64_t t) {
+  const double b1 = config_.beta_1, b2 = config_.beta_2;
+  const double correction1 = 1.0 - std::pow(b1, static_cast<double>(t));
+  const double correction2 = 1.0 - std::pow(b2, static_cast<double>(t));
+  // Both placements as w -= alpha m / (sqrt(v) + eps_hat):
+  //   keras:   alpha = lr sqrt(c2) / c1, eps_hat = eps
+  //   pytorch: the same alpha, eps_hat = eps sqrt(c2)   (multiply through by sqrt(c2))
+  const float alpha =
+      static_cast<float>(config_.learning_rate * std::sqrt(correction2) / correction1);
+  const float eps = config_.epsilon_placement == EpsilonPlacement::Keras
+                        ? config_.epsilon
+                        : static_cast<float>(config_.epsilon * std::sqrt(correction2));
+  const float one_minus_b1 = 1.0f - config_.beta_1, one_minus_b2 = 1.0f - config_.beta_2;
+  float* w = var.value->data();
+  const float* g = var.grad->data();
+  float* m = slots[0].data();
+  float* v = slots[1].data();
+  for (std::size_t i = 0, n = var.value->size(); i < n; ++i) {
+    m[i] += (g[i] - m[i]) * one_minus_b1;
+    v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
+    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+
+}  // namespace normlab

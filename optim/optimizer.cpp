@@ -1,0 +1,43 @@
+#include "optim/optimizer.h"
+
+#include "core/error.h"
+
+namespace normlab {
+
+void Optimizer::apply(const std::vector<Variable>& vars) {
+  const std::size_t per_var = slot_names().size();
+  if (slots_.empty() && per_var > 0) {
+    slots_.reserve(vars.size() * per_var);
+    for (const auto& v : vars)
+      for (std::size_t s = 0; s < per_var; ++s)
+        slots_.emplace_back(v.value->rows(), v.value->cols(), 0.0f);
+  }
+  check(slots_.size() == vars.size() * per_var,
+        class_name() + ": called with " + std::to_string(vars.size()) +
+            " variables, but its state was made for " +
+            std::to_string(per_var ? slots_.size() / per_var : 0));
+  const std::int64_t t = iterations_ + 1;
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    const Variable& v = vars[i];
+    check(v.grad != nullptr, class_name() + ": variable '" + v.name + "' has no gradient");
+    if (per_var > 0) {
+      const Tensor& slot = slots_[i * per_var];
+      check(slot.rows() == v.value->rows() && slot.cols() == v.value->cols(),
+            class_name() + ": variable " + std::to_string(i) + " '" + v.name + "' has shape " +
+                v.value->shape_string() + ", but its state has shape " + slot.shape_string());
+    }
+    update(v, per_var ? &slots_[i * per_var] : nullptr, t);
+  }
+  iterations_ = t;
+}
+
+std::vector<Variable> Optimizer::slot_variables() {
+  const auto names = slot_names();
+  std::vector<Variable> out;
+  for (std::size_t i = 0; i < slots_.size(); ++i)
+    out.push_back({names[i % names.size()] + "/" + std::to_string(i / names.size()), &slots_[i],
+                   nullptr, false});
+  return out;
+}
+
+}  // namespace normlab
