@@ -86,6 +86,7 @@ TEST_CASE("Batcher shuffle: a permutation, new each epoch, the same for the same
   const std::vector<std::size_t> second = a.order();
   CHECK(is_permutation_of_range(second, n));
   CHECK(second != first);
+  CHECK(second != identity);  // every epoch is shuffled, not only the first
 
   b.begin_epoch();
   CHECK(b.order() == first);
@@ -109,6 +110,12 @@ TEST_CASE("Batcher draws from a shared Rng exactly like Rng::shuffle of the iden
   expected.shuffle(order);
   CHECK(b.order() == order);
   CHECK(shared.state() == expected.state());  // the shared generator advanced
+
+  // Each epoch shuffles the identity afresh (not last epoch's order).
+  b.begin_epoch();
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  expected.shuffle(order);
+  CHECK(b.order() == order);
 
   // Without shuffle the generator is not touched.
   Rng untouched(9);
