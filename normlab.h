@@ -7,6 +7,7 @@
 #include "core/layer.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "core/version.h"
 #include "data/batcher.h"
 #include "data/csv.h"
 #include "data/dataset.h"

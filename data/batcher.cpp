@@ -91,6 +91,9 @@ void Batcher::set_state(const State& s) {
       seen[r] = true;
     }
   }
+  // xoshiro256** never leaves the all-zero state: that is a default State{}, not a saved one.
+  check(s.rng[0] | s.rng[1] | s.rng[2] | s.rng[3],
+        where + "the generator state is all zeros; expected a state saved by state()");
   epoch_ = s.epoch;
   next_batch_ = s.next_batch;
   order_ = s.order;  // copy-assignment reuses order_'s memory once it has N slots

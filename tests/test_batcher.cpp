@@ -176,6 +176,7 @@ TEST_CASE("Batcher::set_state rejects states that do not fit") {
   wrong = s;
   wrong.epoch = 0;
   CHECK_THROWS_WITH_AS(b.set_state(wrong), doctest::Contains("must have an empty order"), Error);
+  CHECK_THROWS_WITH_AS(b.set_state(Batcher::State{}), doctest::Contains("all zeros"), Error);
   CHECK(b.state() == s);  // a rejected state changes nothing
 }
 

@@ -1,0 +1,7 @@
+#include "core/version.h"
+
+namespace normlab {
+
+const char* version() { return NORMLAB_VERSION; }
+
+}  // namespace normlab
