@@ -46,22 +46,23 @@ void Sequential::check_data(const Tensor& x, const Tensor* y, const std::string&
   loss_->check_targets(*y, output_dim());
 }
 
-Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight) {
-  check_compiled("train_on_batch");
-  check(x.rows() == y.rows(), "train_on_batch: " + std::to_string(x.rows()) + " input rows but " +
-                                  std::to_string(y.rows()) + " target rows");
+float Sequential::train_step(const Tensor& x, const Tensor& y, const float* sample_weight) {
   const Tensor& pred = forward(x, Mode::Train);
   const float batch_loss = loss_->forward(pred, y, sample_weight);
-  Logs logs{{"loss", batch_loss}};
-  for (auto& m : metrics_) {
-    m.reset();
-    m.update(pred, y, sample_weight);
-    logs.emplace_back(m.name(), m.result());
-  }
+  for (auto& m : metrics_) m.update(pred, y, sample_weight);
   zero_grad();
   backward(loss_->backward());
   optimizer_->apply(trainable_variables());
-  return logs;
+  return batch_loss;
+}
+
+float Sequential::train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight) {
+  check_compiled("train_on_batch");
+  if (x.rows() != y.rows())
+    throw Error("train_on_batch: " + std::to_string(x.rows()) + " input rows but " +
+                std::to_string(y.rows()) + " target rows");
+  for (auto& m : metrics_) m.reset();
+  return train_step(x, y, sample_weight);
 }
 
 Logs Sequential::epoch_logs(double loss_sum, double rows, const std::string& prefix) const {
@@ -114,14 +115,8 @@ History Sequential::fit(const Dataset& data_in, FitOptions o) {
       if (!batcher.in_epoch()) batcher.begin_epoch();
       Batcher::gather(train, *batcher.next(), batch);
       const float* weights = batch.sample_weight.empty() ? nullptr : batch.sample_weight.data();
-      // One step: training forward, loss, backward, optimizer (train_on_batch without its
-      // per-batch metric reset, so metrics accumulate over the epoch).
-      const Tensor& pred = forward(batch.x, Mode::Train);
-      const float batch_loss = loss_->forward(pred, batch.y, weights);
-      for (auto& m : metrics_) m.update(pred, batch.y, weights);
-      zero_grad();
-      backward(loss_->backward());
-      optimizer_->apply(trainable_variables());
+      // Metrics accumulate over the epoch: no reset between steps, unlike train_on_batch.
+      const float batch_loss = train_step(batch.x, batch.y, weights);
 
       const double n = static_cast<double>(batch.size());
       loss_sum += batch_loss * n;  // Keras weights each batch's loss by its row count

@@ -72,9 +72,9 @@ class Sequential {
   Logs evaluate(const Tensor& x, const Tensor& y, std::size_t batch_size = 32);
   // Inference mode, any number of rows.
   Tensor predict(const Tensor& x, std::size_t batch_size = 32);
-  // One optimizer step on (x, y); returns the loss (training forward, weights before the
-  // step) and the metrics on that batch.
-  Logs train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight = nullptr);
+  // One optimizer step on (x, y); returns the batch loss (training forward, weights before the
+  // step). metrics() then hold the metrics of that batch.
+  float train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight = nullptr);
 
   // The custom-loop pieces.
   const Tensor& forward(const Tensor& x, Mode mode);
@@ -93,6 +93,7 @@ class Sequential {
   std::string summary() const;
   Layer& get_layer(const std::string& name);
   Layer& layer(std::size_t i) { return *layers_.at(i); }
+  const Layer& layer(std::size_t i) const { return *layers_.at(i); }
   std::size_t num_layers() const { return layers_.size(); }
   std::size_t input_dim() const { return input_dim_; }
   std::size_t output_dim() const;
@@ -108,6 +109,8 @@ class Sequential {
   bool stop_training = false;  // a callback sets it to end fit after the current step
 
  private:
+  // forward (training), loss, metrics update, backward, optimizer step; returns the loss.
+  float train_step(const Tensor& x, const Tensor& y, const float* sample_weight);
   void check_compiled(const char* what) const;
   void check_data(const Tensor& x, const Tensor* y, const std::string& what) const;
   Logs epoch_logs(double loss_sum, double rows, const std::string& prefix) const;
