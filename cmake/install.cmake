@@ -21,6 +21,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlabConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/normlabConfigVersion.cmake
         DESTINATION ${NORMLAB_CMAKE_DIR})
 
+# normlab.pc finds its prefix from its own place (${pcfiledir}), so an install into any prefix,
+# or a package unpacked anywhere, describes itself correctly.
+file(RELATIVE_PATH NORMLAB_PC_TO_PREFIX /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig /root)
 configure_file(cmake/normlab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

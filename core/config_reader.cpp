@@ -8,6 +8,7 @@
 namespace normlab {
 
 std::string describe_json(const nlohmann::json& value) {
+  if (value.is_null()) return "null";
   std::string text = value.dump();
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   const char* type = value.is_number() ? "" : value.is_string() ? "" : value.type_name();

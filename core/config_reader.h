@@ -17,11 +17,15 @@ namespace normlab {
 class ConfigReader {
  public:
   ConfigReader(const nlohmann::json& object, std::string path);
+  // The reader keeps a reference: a temporary object would dangle.
+  ConfigReader(nlohmann::json&&, std::string) = delete;
 
   const std::string& path() const { return path_; }
   std::string path_of(const std::string& key) const;  // "path.key"
   // The key is present and not null.
   bool has(const std::string& key) const;
+  // The key is present, null included ("momentum": null is not the same as no momentum).
+  bool contains(const std::string& key) const { return object_.contains(key); }
   const nlohmann::json& raw(const std::string& key);  // marks the key read; null if absent
 
   // A number in the interval; `interval` is how the message shows it ("[0, 1)").

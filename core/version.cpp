@@ -2,6 +2,8 @@
 
 namespace normlab {
 
-const char* version() { return NORMLAB_VERSION; }
+const char* version() {
+  return NORMLAB_VERSION;
+}
 
 }  // namespace normlab

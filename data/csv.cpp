@@ -33,8 +33,9 @@ std::string_view trim(std::string_view s) {
 // A cell or name as it goes into a message: quoted, long ones cut.
 std::string shown(std::string_view s) {
   constexpr std::size_t kMax = 40;
-  if (s.size() > kMax) return "'" + std::string(s.substr(0, kMax)) + "...'";
-  return "'" + std::string(s) + "'";
+  std::string out = "'";
+  out += s.size() > kMax ? std::string(s.substr(0, kMax)) + "..." : std::string(s);
+  return out + "'";
 }
 
 // Walks the text line by line, counting every line (blank ones too) from 1.

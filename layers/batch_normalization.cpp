@@ -1,5 +1,6 @@
 #include "layers/batch_normalization.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -7,40 +8,116 @@
 
 namespace normlab {
 
-VarianceUpdate parse_variance_update(const std::string& name) {
-  if (name == "biased") return VarianceUpdate::Biased;
-  if (name == "unbiased") return VarianceUpdate::Unbiased;
-  throw Error("unknown moving_variance_update '" + name + "': expected \"biased\" or \"unbiased\"");
+namespace {
+// Counters are float32 weights: exact up to 2^24, where they stop.
+void count_one(Tensor& counter) {
+  if (counter[0] < 16777216.0f) counter[0] += 1.0f;
+}
+}  // namespace
+
+SingleSamplePolicy parse_single_sample_policy(const std::string& name) {
+  if (name == "zero_variance") return SingleSamplePolicy::ZeroVariance;
+  if (name == "error") return SingleSamplePolicy::Error;
+  if (name == "inference") return SingleSamplePolicy::Inference;
+  throw Error("unknown single_sample_policy '" + name +
+              "': expected \"zero_variance\", \"error\" or \"inference\"");
 }
 
-std::string variance_update_name(VarianceUpdate v) {
-  return v == VarianceUpdate::Biased ? "biased" : "unbiased";
+std::string single_sample_policy_name(SingleSamplePolicy p) {
+  switch (p) {
+    case SingleSamplePolicy::ZeroVariance:
+      return "zero_variance";
+    case SingleSamplePolicy::Error:
+      return "error";
+    case SingleSamplePolicy::Inference:
+      return "inference";
+  }
+  return "zero_variance";
 }
 
 BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(config) {
   name_ = config.name;
-  check(config.momentum >= 0.0f && config.momentum < 1.0f,
-        "BatchNormalization: momentum must be in [0, 1), got " + std::to_string(config.momentum));
-  check(config.epsilon > 0.0f,
-        "BatchNormalization: epsilon must be > 0, got " + std::to_string(config.epsilon));
-  for (const auto* init : {&config.gamma_initializer, &config.beta_initializer,
-                           &config.moving_mean_initializer, &config.moving_variance_initializer})
+  const auto& c = config;
+  check(c.momentum >= 0.0f && c.momentum < 1.0f,
+        "BatchNormalization: momentum must be in [0, 1), got " + std::to_string(c.momentum));
+  check(c.epsilon > 0.0f,
+        "BatchNormalization: epsilon must be > 0, got " + std::to_string(c.epsilon));
+  for (const auto* init : {&c.gamma_initializer, &c.beta_initializer, &c.moving_mean_initializer,
+                           &c.moving_variance_initializer})
     check_initializer(*init);
+  check(!(c.cumulative_average && c.moving_average_debias),
+        "BatchNormalization: moving_average_debias needs a momentum; momentum null is already "
+        "an unweighted (unbiased) cumulative average");
+  check(c.renorm_momentum >= 0.0f && c.renorm_momentum < 1.0f,
+        "BatchNormalization: renorm_momentum must be in [0, 1), got " +
+            std::to_string(c.renorm_momentum));
+  const auto& clip = c.renorm_clipping;
+  const bool clipped = clip.rmax || clip.rmin || clip.dmax;
+  check(c.renorm || (!clipped && !c.renorm_schedule),
+        "BatchNormalization: renorm_clipping and renorm_schedule need renorm: true");
+  check(!(clipped && c.renorm_schedule),
+        "BatchNormalization: give renorm_clipping or renorm_schedule, not both (the schedule "
+        "sets rmax and dmax at every step, and rmin = 1/rmax)");
+  check(!clip.rmax || *clip.rmax >= 1.0f,
+        "BatchNormalization: renorm_clipping.rmax must be >= 1, got " +
+            std::to_string(clip.rmax.value_or(0.0f)));
+  check(!clip.rmin || (*clip.rmin >= 0.0f && *clip.rmin <= 1.0f),
+        "BatchNormalization: renorm_clipping.rmin must be in [0, 1], got " +
+            std::to_string(clip.rmin.value_or(0.0f)));
+  check(!clip.dmax || *clip.dmax >= 0.0f,
+        "BatchNormalization: renorm_clipping.dmax must be >= 0, got " +
+            std::to_string(clip.dmax.value_or(0.0f)));
+  if (const auto& s = c.renorm_schedule) {
+    check(
+        s->warmup_steps >= 0 && s->rmax_steps > s->warmup_steps && s->dmax_steps > s->warmup_steps,
+        "BatchNormalization: renorm_schedule needs 0 <= warmup_steps < rmax_steps and "
+        "warmup_steps < dmax_steps, got warmup_steps " +
+            std::to_string(s->warmup_steps) + ", rmax_steps " + std::to_string(s->rmax_steps) +
+            ", dmax_steps " + std::to_string(s->dmax_steps));
+    check(s->rmax >= 1.0f && s->dmax >= 0.0f,
+          "BatchNormalization: renorm_schedule needs rmax >= 1 and dmax >= 0, got rmax " +
+              std::to_string(s->rmax) + ", dmax " + std::to_string(s->dmax));
+  }
 }
 
 nlohmann::json BatchNormalization::get_config() const {
-  return {{"name", name_},
-          {"trainable", trainable_},
-          {"axis", -1},
-          {"momentum", config_.momentum},
-          {"epsilon", config_.epsilon},
-          {"center", config_.center},
-          {"scale", config_.scale},
-          {"gamma_initializer", config_.gamma_initializer},
-          {"beta_initializer", config_.beta_initializer},
-          {"moving_mean_initializer", config_.moving_mean_initializer},
-          {"moving_variance_initializer", config_.moving_variance_initializer},
-          {"moving_variance_update", variance_update_name(config_.moving_variance_update)}};
+  const auto& c = config_;
+  nlohmann::json j = {{"name", name_},
+                      {"trainable", trainable_},
+                      {"axis", -1},
+                      {"momentum", c.momentum},
+                      {"epsilon", c.epsilon},
+                      {"center", c.center},
+                      {"scale", c.scale},
+                      {"gamma_initializer", c.gamma_initializer},
+                      {"beta_initializer", c.beta_initializer},
+                      {"moving_mean_initializer", c.moving_mean_initializer},
+                      {"moving_variance_initializer", c.moving_variance_initializer},
+                      {"moving_variance_update", variance_update_name(c.moving_variance_update)}};
+  if (c.cumulative_average) j["momentum"] = nullptr;
+  if (c.moving_average_debias) j["moving_average_debias"] = true;
+  if (c.renorm) {
+    j["renorm"] = true;
+    auto& clipping = j["renorm_clipping"] = nlohmann::json::object();
+    if (c.renorm_clipping.rmax) clipping["rmax"] = *c.renorm_clipping.rmax;
+    if (c.renorm_clipping.rmin) clipping["rmin"] = *c.renorm_clipping.rmin;
+    if (c.renorm_clipping.dmax) clipping["dmax"] = *c.renorm_clipping.dmax;
+    j["renorm_momentum"] = c.renorm_momentum;
+  }
+  if (const auto& s = c.renorm_schedule)
+    j["renorm_schedule"] = {{"warmup_steps", s->warmup_steps},
+                            {"rmax_steps", s->rmax_steps},
+                            {"dmax_steps", s->dmax_steps},
+                            {"rmax", s->rmax},
+                            {"dmax", s->dmax}};
+  if (c.virtual_batch_size) j["virtual_batch_size"] = c.virtual_batch_size;
+  if (c.virtual_batch_size_merge) j["virtual_batch_size_remainder"] = "merge";
+  if (c.freeze_statistics) j["freeze_statistics"] = true;
+  if (c.use_moving_statistics_in_training) j["use_moving_statistics_in_training"] = true;
+  if (c.weighted_statistics) j["weighted_statistics"] = true;
+  if (c.single_sample_policy != SingleSamplePolicy::ZeroVariance)
+    j["single_sample_policy"] = single_sample_policy_name(c.single_sample_policy);
+  return j;
 }
 
 void BatchNormalization::build_weights(Rng& rng) {
@@ -55,9 +132,21 @@ void BatchNormalization::build_weights(Rng& rng) {
   initialize(config_.beta_initializer, beta, d, d, rng);
   initialize(config_.moving_mean_initializer, moving_mean, d, d, rng);
   initialize(config_.moving_variance_initializer, moving_variance, d, d, rng);
+  if (config_.renorm) {
+    // tf.keras: renorm_mean starts as moving_mean, both standard deviations as
+    // sqrt(moving_variance).
+    moving_stddev = Tensor(1, d);
+    for (std::size_t j = 0; j < d; ++j) moving_stddev[j] = std::sqrt(moving_variance[j]);
+    renorm_mean = moving_mean;
+    renorm_stddev = moving_stddev;
+  }
+  if (counts_updates()) num_batches_tracked = Tensor(1, 1);
+  if (config_.renorm_schedule) renorm_step = Tensor(1, 1);
   mean_ = Tensor(1, d);
   var_ = Tensor(1, d);
   inv_std_ = Tensor(1, d);
+  r_ = Tensor(1, d, 1.0f);
+  d_ = Tensor(1, d, 0.0f);
   sum_g_ = Tensor(1, d);
   sum_g_xhat_ = Tensor(1, d);
 }
@@ -68,103 +157,227 @@ std::vector<Variable> BatchNormalization::variables() {
   if (config_.center) vars.push_back({"beta", &beta, &dbeta});
   vars.push_back({"moving_mean", &moving_mean, nullptr});
   vars.push_back({"moving_variance", &moving_variance, nullptr});
+  if (config_.renorm) {
+    vars.push_back({"moving_stddev", &moving_stddev, nullptr});
+    vars.push_back({"renorm_mean", &renorm_mean, nullptr});
+    vars.push_back({"renorm_stddev", &renorm_stddev, nullptr});
+  }
+  if (counts_updates()) vars.push_back({"num_batches_tracked", &num_batches_tracked, nullptr});
+  if (config_.renorm_schedule) vars.push_back({"renorm_step", &renorm_step, nullptr});
   return vars;
 }
 
-void BatchNormalization::compute_batch_statistics(const Tensor& x) {
-  const std::size_t n = x.rows(), d = input_dim_;
-  const float inv_n = 1.0f / static_cast<float>(n);
-  // mean = (1/N) sum x
-  mean_.fill(0.0f);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < d; ++j) mean_[j] += x(i, j);
-  for (std::size_t j = 0; j < d; ++j) mean_[j] *= inv_n;
-  // var = (1/N) sum (x - mean)^2
-  var_.fill(0.0f);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < d; ++j) {
-      const float c = x(i, j) - mean_[j];
-      var_[j] += c * c;
-    }
-  for (std::size_t j = 0; j < d; ++j) var_[j] *= inv_n;
+void BatchNormalization::set_sample_weight(const float* weights, std::size_t rows) {
+  pending_weights_ = weights;
+  pending_rows_ = rows;
 }
 
-void BatchNormalization::update_moving_statistics(std::size_t n) {
-  const float m = config_.momentum;
-  float correction = 1.0f;  // biased: s = var
-  if (config_.moving_variance_update == VarianceUpdate::Unbiased) {
-    check(n >= 2, where() + ": moving_variance_update \"unbiased\" needs a batch of at least 2 " +
-                      "rows (it scales by N/(N-1)), got 1");
-    correction = static_cast<float>(n) / static_cast<float>(n - 1);
-  }
-  for (std::size_t j = 0; j < input_dim_; ++j) {
-    moving_mean[j] = moving_mean[j] * m + mean_[j] * (1.0f - m);
-    moving_variance[j] = moving_variance[j] * m + var_[j] * correction * (1.0f - m);
-  }
+RenormBounds BatchNormalization::current_renorm_bounds() const {
+  if (config_.renorm_schedule)
+    return renorm_bounds(*config_.renorm_schedule,
+                         renorm_step.empty() ? 0 : static_cast<std::int64_t>(renorm_step[0]));
+  return renorm_bounds(config_.renorm_clipping);
 }
 
 void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std) {
-  const std::size_t n = x.rows(), d = input_dim_;
+  const std::size_t n = x.rows(), d = input_dim_, groups = mean.rows();
   xhat_.resize(n, d);
   y_.resize(n, d);
   for (std::size_t i = 0; i < n; ++i) {
     const float* xr = x.row(i);
+    const float* mr = mean.row(i % groups);
+    const float* sr = inv_std.row(i % groups);
     float* hr = xhat_.row(i);
     float* yr = y_.row(i);
     for (std::size_t j = 0; j < d; ++j) {
-      hr[j] = (xr[j] - mean[j]) * inv_std[j];
-      yr[j] = (config_.scale ? gamma[j] : 1.0f) * hr[j] + (config_.center ? beta[j] : 0.0f);
+      hr[j] = (xr[j] - mr[j]) * sr[j];
+      const float h = renorm_active_ ? r_[j] * hr[j] + d_[j] : hr[j];
+      yr[j] = (config_.scale ? gamma[j] : 1.0f) * h + (config_.center ? beta[j] : 0.0f);
     }
   }
 }
 
+void BatchNormalization::normalize_with_moving_statistics(const Tensor& x) {
+  used_batch_statistics_ = false;
+  renorm_active_ = false;
+  inv_std_.resize(1, input_dim_);
+  for (std::size_t j = 0; j < input_dim_; ++j)
+    inv_std_[j] = 1.0f / std::sqrt(moving_variance[j] + config_.epsilon);
+  normalize(x, moving_mean, inv_std_);
+}
+
 const Tensor& BatchNormalization::forward(const Tensor& x, Mode mode) {
   check_input(x);
-  used_batch_statistics_ = mode == Mode::Train && trainable_;
-  if (used_batch_statistics_) {
-    compute_batch_statistics(x);
-    update_moving_statistics(x.rows());
-    for (std::size_t j = 0; j < input_dim_; ++j)
-      inv_std_[j] = 1.0f / std::sqrt(var_[j] + config_.epsilon);
-    normalize(x, mean_, inv_std_);
-  } else {
-    for (std::size_t j = 0; j < input_dim_; ++j)
-      inv_std_[j] = 1.0f / std::sqrt(moving_variance[j] + config_.epsilon);
-    normalize(x, moving_mean, inv_std_);
-  }
+  const float* pending = pending_weights_;
+  const std::size_t pending_rows = pending_rows_;
+  pending_weights_ = nullptr;
   trained_forward_ = mode == Mode::Train;
+  weighted_ = false;
+  if (mode == Mode::Train && trainable_) {
+    if (config_.weighted_statistics && pending) {
+      if (pending_rows != x.rows())
+        throw Error(where() + ": got " + std::to_string(pending_rows) +
+                    " sample weights for a batch of " + std::to_string(x.rows()) + " rows");
+      weights_.assign(pending, pending + pending_rows);
+      weighted_ = true;
+    }
+    train_forward(x);
+  } else {
+    normalize_with_moving_statistics(x);
+  }
   return y_;
+}
+
+void BatchNormalization::train_forward(const Tensor& x) {
+  const std::size_t n = x.rows(), d = input_dim_;
+  try {
+    groups_ = group_count(n, config_.virtual_batch_size, config_.virtual_batch_size_merge);
+  } catch (const Error& e) {
+    throw Error(where() + ": " + e.what());
+  }
+  // A (ghost) batch of one row: its variance is 0 (Keras), an error (PyTorch), or the batch
+  // is normalized as in inference (dlib).
+  if (n / groups_ == 1 && config_.single_sample_policy != SingleSamplePolicy::ZeroVariance) {
+    check(config_.single_sample_policy != SingleSamplePolicy::Error,
+          where() + ": a training batch of one row has no variance (single_sample_policy " +
+              "\"error\", as PyTorch); use batches of at least 2 rows" +
+              (config_.virtual_batch_size ? " per ghost batch" : ""));
+    normalize_with_moving_statistics(x);
+    return;
+  }
+  try {
+    group_moments(x, weighted_ ? weights_.data() : nullptr, groups_, group_mean_, group_var_,
+                  inv_weight_, group_size_);
+  } catch (const Error& e) {
+    throw Error(where() + ": " + e.what());
+  }
+  // mean = (1/G) sum_g mean_g, var = (1/G) sum_g var_g (G = 1: the batch statistics)
+  const float inv_groups = 1.0f / static_cast<float>(groups_);
+  for (std::size_t j = 0; j < d; ++j) {
+    mean_[j] = group_mean_(0, j);
+    var_[j] = group_var_(0, j);
+    for (std::size_t g = 1; g < groups_; ++g) {
+      mean_[j] += group_mean_(g, j);
+      var_[j] += group_var_(g, j);
+    }
+    if (groups_ > 1) {
+      mean_[j] *= inv_groups;
+      var_[j] *= inv_groups;
+    }
+  }
+  if (config_.use_moving_statistics_in_training) {
+    normalize_with_moving_statistics(x);  // the values before this batch's update
+  } else {
+    used_batch_statistics_ = true;
+    inv_std_.resize(groups_, d);
+    for (std::size_t k = 0; k < groups_ * d; ++k)
+      inv_std_[k] = 1.0f / std::sqrt(group_var_[k] + config_.epsilon);
+    renorm_active_ = config_.renorm;
+    if (renorm_active_) compute_renorm_correction();
+    normalize(x, group_mean_, inv_std_);
+  }
+  if (!config_.freeze_statistics) update_statistics();
+  if (config_.renorm_schedule) count_one(renorm_step);
+}
+
+void BatchNormalization::compute_renorm_correction() {
+  const RenormBounds b = current_renorm_bounds();
+  const float min_stddev = std::sqrt(config_.epsilon);
+  for (std::size_t j = 0; j < input_dim_; ++j) {
+    // sigma_B / sigma_R and (mean - renorm_mean) / sigma_R with the statistics before this step
+    const float sigma_r = std::max(renorm_stddev[j], min_stddev);
+    const float r = std::sqrt(var_[j] + config_.epsilon) / sigma_r;
+    const float d = (mean_[j] - renorm_mean[j]) / sigma_r;
+    r_[j] = std::min(std::max(r, b.rmin), b.rmax);
+    d_[j] = std::min(std::max(d, -b.dmax), b.dmax);
+  }
+}
+
+void BatchNormalization::update_statistics() {
+  const std::size_t d = input_dim_;
+  const Averaging averaging = config_.cumulative_average      ? Averaging::Cumulative
+                              : config_.moving_average_debias ? Averaging::Debiased
+                                                              : Averaging::Exponential;
+  const double t = counts_updates() ? static_cast<double>(num_batches_tracked[0]) + 1.0 : 1.0;
+  const AverageWeights a = average_weights(averaging, config_.momentum, t);
+  // c(n_g) per ghost batch (G = 1: c(N))
+  correction_.resize(groups_);
+  try {
+    for (std::size_t g = 0; g < groups_; ++g)
+      correction_[g] =
+          variance_correction(config_.moving_variance_update, group_size_[g], config_.epsilon);
+  } catch (const Error& e) {
+    throw Error(where() + ": " + e.what());
+  }
+  const float inv_groups = 1.0f / static_cast<float>(groups_);
+  const float rm = config_.renorm_momentum;
+  for (std::size_t j = 0; j < d; ++j) {
+    // s = var c(N), or (1/G) sum_g var_g c(n_g)
+    float s = group_var_(0, j) * correction_[0];
+    for (std::size_t g = 1; g < groups_; ++g) s += group_var_(g, j) * correction_[g];
+    if (groups_ > 1) s *= inv_groups;
+    moving_mean[j] = moving_mean[j] * a.keep + mean_[j] * a.take;
+    if (config_.renorm) {
+      moving_stddev[j] = moving_stddev[j] * a.keep + std::sqrt(s + config_.epsilon) * a.take;
+      moving_variance[j] = std::max(moving_stddev[j] * moving_stddev[j] - config_.epsilon, 0.0f);
+      renorm_mean[j] = renorm_mean[j] * rm + mean_[j] * (1.0f - rm);
+      renorm_stddev[j] = renorm_stddev[j] * rm + std::sqrt(var_[j] + config_.epsilon) * (1.0f - rm);
+    } else {
+      moving_variance[j] = moving_variance[j] * a.keep + s * a.take;
+    }
+  }
+  if (counts_updates()) count_one(num_batches_tracked);
 }
 
 const Tensor& BatchNormalization::backward(const Tensor& dy) {
   check_backward(dy, y_);
   const std::size_t n = dy.rows(), d = input_dim_;
-  // sum g and sum g * xhat, per feature
+  const std::size_t groups = used_batch_statistics_ ? groups_ : 1;
+  // per ghost batch: sum g and sum g * xhat
+  sum_g_.resize(groups, d);
+  sum_g_xhat_.resize(groups, d);
   sum_g_.fill(0.0f);
   sum_g_xhat_.fill(0.0f);
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
+    float* sg = sum_g_.row(i % groups);
+    float* sgx = sum_g_xhat_.row(i % groups);
     for (std::size_t j = 0; j < d; ++j) {
-      sum_g_[j] += dy(i, j);
-      sum_g_xhat_[j] += dy(i, j) * xhat_(i, j);
+      sg[j] += dy(i, j);
+      sgx[j] += dy(i, j) * xhat_(i, j);
     }
-  // dbeta += sum g, dgamma += sum g * xhat
+  }
+  // dbeta += sum g, dgamma += sum g * xhat (renorm: sum g (r xhat + d) = r sum g xhat + d sum g)
   for (std::size_t j = 0; j < d; ++j) {
-    if (config_.center) dbeta[j] += sum_g_[j];
-    if (config_.scale) dgamma[j] += sum_g_xhat_[j];
+    float sg = sum_g_(0, j), sgx = sum_g_xhat_(0, j);
+    for (std::size_t g = 1; g < groups; ++g) {
+      sg += sum_g_(g, j);
+      sgx += sum_g_xhat_(g, j);
+    }
+    if (config_.center) dbeta[j] += sg;
+    if (config_.scale) dgamma[j] += renorm_active_ ? r_[j] * sgx + d_[j] * sg : sgx;
   }
   if (!input_grad_needed_) return dx_;
   dx_.resize(n, d);
-  const float inv_n = 1.0f / static_cast<float>(n);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < d; ++j) {
-      const float scale = (config_.scale ? gamma[j] : 1.0f) * inv_std_[j];
-      // batch statistics: dx = gamma/sqrt(var+eps) * (g - mean(g) - xhat * mean(g * xhat))
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t g = i % groups;
+    const float* s = inv_std_.row(g);
+    if (!used_batch_statistics_) {
       // moving statistics (constants): dx = gamma/sqrt(moving_variance+eps) * g
-      dx_(i, j) =
-          used_batch_statistics_
-              ? scale * (dy(i, j) - sum_g_[j] * inv_n - xhat_(i, j) * sum_g_xhat_[j] * inv_n)
-              : scale * dy(i, j);
+      for (std::size_t j = 0; j < d; ++j)
+        dx_(i, j) = (config_.scale ? gamma[j] : 1.0f) * s[j] * dy(i, j);
+      continue;
     }
+    // batch statistics: dx = gamma r/sqrt(var+eps) * (g - f sum g - xhat f sum(g xhat)),
+    // f = w_i / W_g (1/N unweighted)
+    const float f = weighted_ ? weights_[i] * inv_weight_[g] : inv_weight_[g];
+    const float* sg = sum_g_.row(g);
+    const float* sgx = sum_g_xhat_.row(g);
+    for (std::size_t j = 0; j < d; ++j) {
+      const float gamma_r = (config_.scale ? gamma[j] : 1.0f) * (renorm_active_ ? r_[j] : 1.0f);
+      const float scale = gamma_r * s[j];
+      dx_(i, j) = scale * (dy(i, j) - sg[j] * f - xhat_(i, j) * sgx[j] * f);
+    }
+  }
   return dx_;
 }
 

@@ -49,7 +49,20 @@ std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
                       axis == nlohmann::json::array({1});
     if (!last) r.fail("axis", "-1 (the feature axis)");
   }
-  c.momentum = static_cast<float>(r.number("momentum", 0.99, 0.0, 1.0, false, true));
+  // momentum in Keras' convention, or pytorch_momentum = 1 - momentum in PyTorch's; null in
+  // either is the cumulative average (PyTorch's momentum=None).
+  if (r.contains("momentum") && r.contains("pytorch_momentum"))
+    r.fail("pytorch_momentum",
+           "no pytorch_momentum beside momentum (give one of them; momentum = 1 - "
+           "pytorch_momentum)");
+  if (r.contains("pytorch_momentum")) {
+    c.cumulative_average = r.raw("pytorch_momentum").is_null();
+    c.momentum =
+        static_cast<float>(1.0 - r.number("pytorch_momentum", 0.01, 0.0, 1.0, true, false));
+  } else {
+    c.cumulative_average = r.contains("momentum") && r.raw("momentum").is_null();
+    c.momentum = static_cast<float>(r.number("momentum", 0.99, 0.0, 1.0, false, true));
+  }
   c.epsilon = static_cast<float>(r.number("epsilon", 1e-3, 0.0, 1e30, true, false));
   c.center = r.boolean("center", true);
   c.scale = r.boolean("scale", true);
@@ -57,12 +70,51 @@ std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
   c.beta_initializer = read_initializer(r, "beta_initializer", "zeros");
   c.moving_mean_initializer = read_initializer(r, "moving_mean_initializer", "zeros");
   c.moving_variance_initializer = read_initializer(r, "moving_variance_initializer", "ones");
-  c.moving_variance_update =
-      parse_variance_update(r.string("moving_variance_update", "biased", {"biased", "unbiased"}));
+  c.moving_variance_update = parse_variance_update(
+      r.string("moving_variance_update", "biased", {"biased", "unbiased", "keras2"}));
+  c.moving_average_debias = r.boolean("moving_average_debias", false);
+  c.renorm = r.boolean("renorm", false);
+  if (r.has("renorm_clipping")) {
+    ConfigReader clip(r.raw("renorm_clipping"), r.path_of("renorm_clipping"));
+    const auto bound = [&](const char* key, double min, double max) -> std::optional<float> {
+      const bool given = clip.has(key);
+      const double value = clip.number(key, 0.0, min, max);
+      return given ? std::optional<float>(static_cast<float>(value)) : std::nullopt;
+    };
+    c.renorm_clipping.rmax = bound("rmax", 1.0, 1e30);
+    c.renorm_clipping.rmin = bound("rmin", 0.0, 1.0);
+    c.renorm_clipping.dmax = bound("dmax", 0.0, 1e30);
+    clip.finish();
+  }
+  c.renorm_momentum = static_cast<float>(r.number("renorm_momentum", 0.99, 0.0, 1.0, false, true));
+  if (r.has("renorm_schedule")) {
+    ConfigReader sched(r.raw("renorm_schedule"), r.path_of("renorm_schedule"));
+    RenormSchedule s;
+    s.warmup_steps = sched.integer("warmup_steps", s.warmup_steps, 0, 1 << 30);
+    s.rmax_steps = sched.integer("rmax_steps", s.rmax_steps, 1, 1 << 30);
+    s.dmax_steps = sched.integer("dmax_steps", s.dmax_steps, 1, 1 << 30);
+    s.rmax = static_cast<float>(sched.number("rmax", s.rmax, 1.0, 1e30));
+    s.dmax = static_cast<float>(sched.number("dmax", s.dmax, 0.0, 1e30));
+    sched.finish();
+    c.renorm_schedule = s;
+  }
+  c.virtual_batch_size = static_cast<std::size_t>(r.integer("virtual_batch_size", 0, 1, 1 << 24));
+  c.virtual_batch_size_merge =
+      r.string("virtual_batch_size_remainder", "error", {"error", "merge"}) == "merge";
+  c.freeze_statistics = r.boolean("freeze_statistics", false);
+  c.use_moving_statistics_in_training = r.boolean("use_moving_statistics_in_training", false);
+  c.weighted_statistics = r.boolean("weighted_statistics", false);
+  c.single_sample_policy = parse_single_sample_policy(
+      r.string("single_sample_policy", "zero_variance", {"zero_variance", "error", "inference"}));
   r.require_null({"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"},
                  kUnsupported);
   if (r.boolean("synchronized", false)) r.fail("synchronized", "false in a single process");
-  auto layer = std::make_unique<BatchNormalization>(c);
+  std::unique_ptr<BatchNormalization> layer;
+  try {
+    layer = std::make_unique<BatchNormalization>(c);
+  } catch (const Error& e) {
+    throw Error(r.path() + ": " + e.what());
+  }
   read_common(r, *layer);
   return layer;
 }
@@ -92,7 +144,9 @@ std::unique_ptr<Layer> layer_from_config(const std::string& class_name,
     for (const auto& [name, factory] : factories()) known += (known.empty() ? "" : ", ") + name;
     throw Error(path + ": unknown layer class '" + class_name + "'; expected one of " + known);
   }
-  ConfigReader reader(config.is_null() ? nlohmann::json::object() : config, path);
+  // A named copy: the reader keeps a reference, which a temporary would leave dangling.
+  const nlohmann::json object = config.is_null() ? nlohmann::json::object() : config;
+  ConfigReader reader(object, path);
   auto layer = it->second(reader);
   reader.finish();
   return layer;

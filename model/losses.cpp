@@ -163,6 +163,8 @@ float Loss::forward(const Tensor& y_pred, const Tensor& y_true, const float* sam
   const std::size_t n = y_pred.rows();
   check(y_true.rows() == n, name() + ": " + std::to_string(n) + " predictions but " +
                                 std::to_string(y_true.rows()) + " target rows");
+  // Targets of the wrong width would be read out of bounds, labels out of range mislabel.
+  check_targets(y_true, y_pred.cols());
   grad_.resize(n, y_pred.cols());
   if (loss_.size() < n) loss_.resize(n);
   per_sample(y_pred, y_true, loss_.data(), grad_);

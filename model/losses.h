@@ -31,6 +31,7 @@ class Loss {
   virtual void check_targets(const Tensor& y_true, std::size_t outputs) const;
 
   // The batch loss; sample_weight is null or N weights. Keeps dL/dpred for backward().
+  // Throws as check_targets does when y_true does not fit y_pred.
   float forward(const Tensor& y_pred, const Tensor& y_true, const float* sample_weight = nullptr);
   const Tensor& backward() const { return grad_; }
 

@@ -1,0 +1,145 @@
+#include "layers/batch_statistics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+
+namespace normlab {
+
+VarianceUpdate parse_variance_update(const std::string& name) {
+  if (name == "biased") return VarianceUpdate::Biased;
+  if (name == "unbiased") return VarianceUpdate::Unbiased;
+  if (name == "keras2") return VarianceUpdate::Keras2;
+  throw Error("unknown moving_variance_update '" + name +
+              "': expected \"biased\", \"unbiased\" or \"keras2\"");
+}
+
+std::string variance_update_name(VarianceUpdate v) {
+  switch (v) {
+    case VarianceUpdate::Biased:
+      return "biased";
+    case VarianceUpdate::Unbiased:
+      return "unbiased";
+    case VarianceUpdate::Keras2:
+      return "keras2";
+  }
+  return "biased";
+}
+
+float variance_correction(VarianceUpdate v, double n, float epsilon) {
+  if (v == VarianceUpdate::Biased) return 1.0f;
+  // unbiased: n/(n-1), as float(n)/float(n-1) so that a whole batch matches PyTorch's kernel.
+  const float fn = static_cast<float>(n);
+  const float denominator = v == VarianceUpdate::Unbiased ? fn - 1.0f : fn - (1.0f + epsilon);
+  if (!(denominator > 0.0f)) {
+    std::string message = "moving_variance_update \"" + variance_update_name(v) +
+                          "\" needs a batch of at least 2 rows (it scales by ";
+    message += v == VarianceUpdate::Unbiased ? "N/(N-1)" : "N/(N-(1+epsilon))";
+    message += "), got ";
+    message += n == std::floor(n) ? std::to_string(static_cast<long long>(n))
+                                  : "an effective size of " + std::to_string(n);
+    throw Error(message);
+  }
+  return fn / denominator;
+}
+
+std::size_t group_count(std::size_t n, std::size_t k, bool merge) {
+  if (k == 0) return 1;
+  if (merge) return std::max<std::size_t>(1, n / k);
+  if (n % k != 0)
+    throw Error("virtual_batch_size " + std::to_string(k) + " does not divide the batch of " +
+                std::to_string(n) +
+                " rows; give a batch_size that is a multiple of it, or set "
+                "virtual_batch_size_remainder: \"merge\" to let the last " +
+                std::to_string(n % k) + " rows join the ghost batches");
+  return n / k;
+}
+
+void group_moments(const Tensor& x, const float* weights, std::size_t groups, Tensor& mean,
+                   Tensor& var, std::vector<float>& inv_weight, std::vector<double>& size) {
+  const std::size_t n = x.rows(), d = x.cols();
+  mean.resize(groups, d);
+  var.resize(groups, d);
+  inv_weight.assign(groups, 0.0f);  // holds W_g until the end
+  size.assign(groups, 0.0);         // holds sum w^2 until the end (weighted)
+  mean.fill(0.0f);
+  var.fill(0.0f);
+  // mean_g = sum w x / W_g   (w = 1: the sum times 1/n, bit for bit the unweighted formula)
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t g = i % groups;
+    const float w = weights ? weights[i] : 1.0f;
+    if (weights && !(std::isfinite(w) && w >= 0.0f))
+      throw Error("weighted_statistics needs finite sample weights >= 0, got " + std::to_string(w) +
+                  " for row " + std::to_string(i));
+    inv_weight[g] += w;
+    size[g] += static_cast<double>(w) * w;
+    float* m = mean.row(g);
+    const float* xr = x.row(i);
+    for (std::size_t j = 0; j < d; ++j) m[j] += w * xr[j];
+  }
+  for (std::size_t g = 0; g < groups; ++g) {
+    const float total = inv_weight[g];
+    if (!(total > 0.0f))
+      throw Error("the rows of ghost batch " + std::to_string(g) +
+                  " have a total sample weight of 0; weighted_statistics needs a positive " +
+                  "total in every ghost batch");
+    // n_g: the row count, or Kish's effective size (sum w)^2 / sum w^2 (equal when w = 1)
+    const std::size_t rows = n / groups + (g < n % groups ? 1 : 0);
+    size[g] = weights ? static_cast<double>(total) * total / size[g] : static_cast<double>(rows);
+    inv_weight[g] = 1.0f / total;
+    float* m = mean.row(g);
+    for (std::size_t j = 0; j < d; ++j) m[j] *= inv_weight[g];
+  }
+  // var_g = sum w (x - mean_g)^2 / W_g   (two passes)
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t g = i % groups;
+    const float w = weights ? weights[i] : 1.0f;
+    const float* m = mean.row(g);
+    const float* xr = x.row(i);
+    float* v = var.row(g);
+    for (std::size_t j = 0; j < d; ++j) {
+      const float c = xr[j] - m[j];
+      v[j] += w * c * c;
+    }
+  }
+  for (std::size_t g = 0; g < groups; ++g) {
+    float* v = var.row(g);
+    for (std::size_t j = 0; j < d; ++j) v[j] *= inv_weight[g];
+  }
+}
+
+AverageWeights average_weights(Averaging averaging, float momentum, double t) {
+  switch (averaging) {
+    case Averaging::Exponential:
+      return {momentum, 1.0f - momentum};
+    case Averaging::Cumulative:
+      return {static_cast<float>(1.0 - 1.0 / t), static_cast<float>(1.0 / t)};
+    case Averaging::Debiased: {
+      const double m = momentum, weight = 1.0 - std::pow(m, t);  // 1 - m^t
+      return {static_cast<float>(m * (1.0 - std::pow(m, t - 1.0)) / weight),
+              static_cast<float>((1.0 - m) / weight)};
+    }
+  }
+  return {momentum, 1.0f - momentum};
+}
+
+RenormBounds renorm_bounds(const RenormClipping& clipping) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float rmax = clipping.rmax.value_or(inf);
+  return {clipping.rmin.value_or(1.0f / rmax), rmax, clipping.dmax.value_or(inf)};
+}
+
+RenormBounds renorm_bounds(const RenormSchedule& s, std::int64_t t) {
+  const auto progress = [&](std::int64_t end) {
+    const double f =
+        static_cast<double>(t - s.warmup_steps) / static_cast<double>(end - s.warmup_steps);
+    return std::clamp(f, 0.0, 1.0);
+  };
+  const double rmax = 1.0 + (s.rmax - 1.0) * progress(s.rmax_steps);
+  return {static_cast<float>(1.0 / rmax), static_cast<float>(rmax),
+          static_cast<float>(s.dmax * progress(s.dmax_steps))};
+}
+
+}  // namespace normlab
