@@ -12,6 +12,7 @@
 #include "core/config_reader.h"
 #include "core/error.h"
 #include "layers/initializers.h"
+#include "layers/presets.h"
 #include "layers/registry.h"
 
 namespace normlab {
@@ -229,6 +230,16 @@ Sequential sequential_from_topology(const json& topology, const std::string& pat
     tpath = w.path_of("model_config");
   }
   check(t->is_object(), tpath + ": expected a model topology {...}, got " + describe_json(*t));
+  // normlab's form may name a framework preset (layers/presets.h): its settings are filled into
+  // every layer config that does not give them.
+  json preset_applied;
+  if (!t->contains("class_name") && t->contains("preset")) {
+    const json& preset = (*t)["preset"];
+    check(preset.is_string(), tpath + ".preset: expected one of \"keras3\", \"tf_keras\", " +
+                                  "\"pytorch\", \"tfjs\", got " + describe_json(preset));
+    preset_applied = apply_preset(preset.get<std::string>(), *t, tpath);
+    t = &preset_applied;
+  }
 
   InputWidth width;
   bool trainable = true;

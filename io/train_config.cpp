@@ -16,6 +16,7 @@
 #include "data/csv.h"
 #include "data/generators.h"
 #include "io/model_file.h"
+#include "layers/presets.h"
 #include "model/csv_logger.h"
 #include "model/step_logger.h"
 #include "optim/registry.h"
@@ -262,7 +263,8 @@ std::vector<std::string> read_metrics(ConfigReader& compile, const Loss& loss) {
   return metrics;
 }
 
-void read_compile(const json& value, Sequential& model) {
+// `preset`: the model's framework preset ("" for none), which also sets Adam's epsilon.
+void read_compile(const json& value, const std::string& preset, Sequential& model) {
   if (value.is_null())
     throw Error(
         "compile: expected {\"optimizer\": ..., \"loss\": ..., \"metrics\": [...]}, got "
@@ -270,7 +272,11 @@ void read_compile(const json& value, Sequential& model) {
   ConfigReader r(value, "compile");
   if (!r.has("optimizer"))
     r.fail("optimizer", "an optimizer: \"adam\", \"sgd\" or {\"class_name\": \"Adam\", ...}");
-  auto optimizer = optimizer_from_json(r.raw("optimizer"), r.path_of("optimizer"));
+  const json& optimizer_json = r.raw("optimizer");
+  auto optimizer = optimizer_from_json(
+      preset.empty() ? optimizer_json
+                     : apply_preset_to_optimizer(preset, optimizer_json, r.path_of("optimizer")),
+      r.path_of("optimizer"));
   auto loss = read_loss(r);
   const auto metrics = read_metrics(r, *loss);
   // Keras' compile-config entries that change nothing here.
@@ -419,7 +425,9 @@ TrainConfig train_config_from_json(const json& config, const fs::path& base_dir,
     const fs::path dir = resolve(base_dir, initial_weights.get<std::string>());
     in_context("initial_weights", [&] { load_weights(cfg.model, dir); });
   }
-  read_compile(compile, cfg.model);
+  const bool has_preset = model.is_object() && model.contains("preset") &&
+                          model["preset"].is_string() && !model.contains("class_name");
+  read_compile(compile, has_preset ? model["preset"].get<std::string>() : "", cfg.model);
   read_data(data, base_dir, cfg);
   return cfg;
 }

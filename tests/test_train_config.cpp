@@ -452,3 +452,21 @@ TEST_CASE("train config: every shipped config loads") {
                            .c_str(),
                        Error);
 }
+
+TEST_CASE("train config: a model preset sets BatchNormalization and Adam as that framework") {
+  json config = patched(R"({"model": {"preset": "pytorch"}})");
+  config["model"]["layers"][2]["config"] = {{"pytorch_momentum", 0.1}};
+  TrainConfig cfg = parse(config);
+  auto& bn = dynamic_cast<BatchNormalization&>(cfg.model.layer(2));
+  CHECK(bn.config().momentum == doctest::Approx(0.9));
+  CHECK(bn.config().epsilon == doctest::Approx(1e-5));
+  CHECK(bn.config().moving_variance_update == VarianceUpdate::Unbiased);
+  const json adam = cfg.model.optimizer().get_config();
+  CHECK(adam["epsilon_placement"] == "pytorch");
+  CHECK(adam["epsilon"].get<double>() == doctest::Approx(1e-8));
+
+  // A Keras momentum under the pytorch preset would be ambiguous: it is an error.
+  const std::string message = error_of(patched(R"({"model": {"preset": "pytorch"}})"));
+  CHECK(message.find("model.layers[2].config.momentum") != std::string::npos);
+  CHECK(error_of(patched(R"({"model": {"preset": "caffe"}})")).find("keras3") != std::string::npos);
+}
