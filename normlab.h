@@ -1,5 +1,8 @@
-// normlab: everything a program needs, in one include.
-//   #include <normlab/normlab.h>
+/// @file
+/// @verbatim
+/// normlab: everything a program needs, in one include.
+///   #include <normlab/normlab.h>
+/// @endverbatim
 #pragma once
 
 #include "core/blas.h"

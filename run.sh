@@ -10,7 +10,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 JOBS="${JOBS:-$(nproc)}"
 
 # Debian packages the build and the tests need; only the missing ones are installed.
-PACKAGES=(g++ cmake make pkg-config libopenblas-dev nlohmann-json3-dev doctest-dev libcli11-dev)
+PACKAGES=(g++ cmake make pkg-config libopenblas-dev nlohmann-json3-dev doctest-dev libcli11-dev doxygen)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -1,5 +1,6 @@
-// The one exception type of normlab. Every message says what was received and what was
-// expected, naming the layer, the JSON path, the file or the line where it applies.
+/// @file
+/// The one exception type of normlab. Every message says what was received and what was
+/// expected, naming the layer, the JSON path, the file or the line where it applies.
 #pragma once
 
 #include <stdexcept>
@@ -7,13 +8,21 @@
 
 namespace normlab {
 
+/// The exception every normlab function throws.
 class Error : public std::runtime_error {
  public:
+  /// The message: what was found, what was expected, and where.
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
-// Throws Error(message) when `ok` is false.
+/// Throws Error(message) when `ok` is false. The message argument is evaluated even when `ok`
+/// holds: on a path that runs every training step, write `if (!ok) throw Error(...)` instead
+/// of building a message string, so that the step allocates nothing.
 inline void check(bool ok, const std::string& message) {
+  if (!ok) throw Error(message);
+}
+/// The same for a literal message, which then costs no std::string unless the check fails.
+inline void check(bool ok, const char* message) {
   if (!ok) throw Error(message);
 }
 

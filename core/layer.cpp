@@ -26,18 +26,21 @@ std::string Layer::where() const {
   return "layer '" + name_ + "' (" + class_name() + ")";
 }
 
+// The checks below run every step: their messages are built only when they fail, so that a
+// training step allocates nothing.
 void Layer::check_input(const Tensor& x) const {
-  check(built(), where() + ": used before it was built (add it to a model first)");
-  check(x.rows() > 0 && x.cols() == input_dim_, where() + ": expected input of shape (N, " +
-                                                    std::to_string(input_dim_) +
-                                                    ") with N >= 1, got " + x.shape_string());
+  if (!built()) throw Error(where() + ": used before it was built (add it to a model first)");
+  if (x.rows() == 0 || x.cols() != input_dim_)
+    throw Error(where() + ": expected input of shape (N, " + std::to_string(input_dim_) +
+                ") with N >= 1, got " + x.shape_string());
 }
 
 void Layer::check_backward(const Tensor& dy, const Tensor& y) const {
-  check(trained_forward_, where() + ": backward() called without a training-mode forward()");
-  check(dy.rows() == y.rows() && dy.cols() == y.cols(),
-        where() + ": expected output gradient of shape " + y.shape_string() + ", got " +
-            dy.shape_string());
+  if (!trained_forward_)
+    throw Error(where() + ": backward() called without a training-mode forward()");
+  if (dy.rows() != y.rows() || dy.cols() != y.cols())
+    throw Error(where() + ": expected output gradient of shape " + y.shape_string() + ", got " +
+                dy.shape_string());
 }
 
 }  // namespace normlab

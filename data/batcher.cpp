@@ -43,8 +43,9 @@ void Batcher::begin_epoch() {
 }
 
 std::size_t Batcher::batch_begin(std::size_t i) const {
-  check(i < num_batches(), "Batcher: batch " + std::to_string(i) + " requested, but there are " +
-                               std::to_string(num_batches()) + " batches (0-based)");
+  if (i >= num_batches())
+    throw Error("Batcher: batch " + std::to_string(i) + " requested, but there are " +
+                std::to_string(num_batches()) + " batches (0-based)");
   return i * batch_size_;
 }
 
@@ -105,7 +106,7 @@ void Batcher::gather(const Tensor& src, const std::size_t* idx, std::size_t coun
   const std::size_t cols = src.cols();
   dst.resize(count, cols);
   for (std::size_t i = 0; i < count; ++i) {
-    check(idx[i] < src.rows(), index_error(idx[i], src.rows()));
+    if (idx[i] >= src.rows()) throw Error(index_error(idx[i], src.rows()));
     const float* from = src.row(idx[i]);
     std::copy(from, from + cols, dst.row(i));
   }
@@ -120,7 +121,7 @@ void Batcher::gather(const std::vector<float>& src, const std::size_t* idx, std:
   }
   dst.resize(count);  // never shrinks capacity
   for (std::size_t i = 0; i < count; ++i) {
-    check(idx[i] < src.size(), index_error(idx[i], src.size()));
+    if (idx[i] >= src.size()) throw Error(index_error(idx[i], src.size()));
     dst[i] = src[idx[i]];
   }
 }

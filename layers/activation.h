@@ -1,5 +1,6 @@
-// Activation: y = f(x) elementwise (softmax per row); see layers/activations.h for every f and
-// its derivative. Shapes: x, y, dy, dx all N x D. Caches y. No weights.
+/// @file
+/// Activation: y = f(x) elementwise (softmax per row); see layers/activations.h for every f and
+/// its derivative. Shapes: x, y, dy, dx all N x D. Caches y. No weights.
 #pragma once
 
 #include "core/layer.h"
@@ -7,14 +8,20 @@
 
 namespace normlab {
 
+/// The Keras config of Activation.
 struct ActivationConfig {
+  /// The Keras name of f: "relu", "sigmoid", ...
   std::string activation = "linear";
+  /// The layer name; empty: chosen when added to a model.
   std::string name;
 };
 
+/// The Activation layer: y = f(x) elementwise (softmax per row), no weights.
 class Activation final : public Layer {
  public:
+  /// The layer applying f = `activation` ("relu").
   explicit Activation(const std::string& activation);
+  /// The layer of a full config.
   explicit Activation(const ActivationConfig& config);
 
   std::string class_name() const override { return "Activation"; }
@@ -23,6 +30,7 @@ class Activation final : public Layer {
   const Tensor& forward(const Tensor& x, Mode mode) override;
   const Tensor& backward(const Tensor& dy) override;
 
+  /// Its function f.
   ActivationKind kind() const { return kind_; }
 
  private:

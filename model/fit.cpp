@@ -33,6 +33,18 @@ void apply_class_weight(Dataset& data,
     data.sample_weight[i] *= w;
   }
 }
+
+// epoch_logs(loss_sum, rows, "") written into `logs`: its keys once per fit, then the values
+// in place, so that a step reporting to callbacks allocates nothing.
+void refresh_running_logs(Logs& logs, double loss_sum, double rows,
+                          const std::vector<Metric>& metrics) {
+  if (logs.size() != metrics.size() + 1) {
+    logs.assign(1, {"loss", 0.0f});
+    for (const auto& m : metrics) logs.emplace_back(m.name(), 0.0f);
+  }
+  logs[0].second = static_cast<float>(loss_sum / rows);
+  for (std::size_t i = 0; i < metrics.size(); ++i) logs[i + 1].second = metrics[i].result();
+}
 }  // namespace
 
 void Sequential::check_data(const Tensor& x, const Tensor* y, const std::string& what) const {
@@ -133,7 +145,7 @@ History Sequential::fit(const Dataset& data_in, FitOptions o) {
       ++step.step;
       step.rows = batch.size();
       step.batch_loss = batch_loss;
-      if (!callbacks.empty()) step.running = epoch_logs(loss_sum, rows, "");
+      if (!callbacks.empty()) refresh_running_logs(step.running, loss_sum, rows, metrics_);
       for (auto* c : callbacks) c->on_batch_end(*this, step);
     }
     Logs logs = epoch_logs(loss_sum, rows, "");

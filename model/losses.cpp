@@ -16,17 +16,18 @@ std::string shape_mismatch(const std::string& loss, const Tensor& y_true, std::s
          " model outputs; expected " + expected;
 }
 
-void check_range(const std::string& loss, const Tensor& y_true, float low, float high,
-                 bool integer) {
+// Checks run on every batch: messages are built only when a check fails, so that a training
+// step allocates nothing.
+void check_range(const Loss& loss, const Tensor& y_true, float low, float high, bool integer) {
   for (std::size_t r = 0; r < y_true.rows(); ++r)
     for (std::size_t c = 0; c < y_true.cols(); ++c) {
       const float v = y_true(r, c);
-      check(std::isfinite(v) && v >= low && v <= high && (!integer || v == std::floor(v)),
-            loss + ": target at row " + std::to_string(r) + ", column " + std::to_string(c) +
-                " is " + std::to_string(v) + "; expected " +
-                (integer ? "an integer class index" : "a value") + " in [" +
-                std::to_string(static_cast<int>(low)) + ", " +
-                std::to_string(static_cast<int>(high)) + "]");
+      if (!(std::isfinite(v) && v >= low && v <= high && (!integer || v == std::floor(v))))
+        throw Error(loss.name() + ": target at row " + std::to_string(r) + ", column " +
+                    std::to_string(c) + " is " + std::to_string(v) + "; expected " +
+                    (integer ? "an integer class index" : "a value") + " in [" +
+                    std::to_string(static_cast<int>(low)) + ", " +
+                    std::to_string(static_cast<int>(high)) + "]");
     }
 }
 
@@ -56,7 +57,7 @@ class BinaryCrossentropy final : public Loss {
   std::string name() const override { return "binary_crossentropy"; }
   void check_targets(const Tensor& y_true, std::size_t outputs) const override {
     Loss::check_targets(y_true, outputs);
-    check_range(name(), y_true, 0.0f, 1.0f, false);
+    check_range(*this, y_true, 0.0f, 1.0f, false);
   }
 
  private:
@@ -94,11 +95,12 @@ class CategoricalCrossentropy : public Loss {
   void check_targets(const Tensor& y_true, std::size_t outputs) const override {
     if (!sparse_) {
       Loss::check_targets(y_true, outputs);
-      check_range(name(), y_true, 0.0f, 1.0f, false);
+      check_range(*this, y_true, 0.0f, 1.0f, false);
       return;
     }
-    check(y_true.cols() == 1, shape_mismatch(name(), y_true, outputs, "one class index per row"));
-    check_range(name(), y_true, 0.0f, static_cast<float>(outputs - 1), true);
+    if (y_true.cols() != 1)
+      throw Error(shape_mismatch(name(), y_true, outputs, "one class index per row"));
+    check_range(*this, y_true, 0.0f, static_cast<float>(outputs - 1), true);
   }
 
  private:
@@ -150,19 +152,21 @@ class CategoricalCrossentropy : public Loss {
 }  // namespace
 
 void Loss::check_targets(const Tensor& y_true, std::size_t outputs) const {
-  check(y_true.cols() == outputs,
-        shape_mismatch(name(), y_true, outputs,
-                       std::to_string(outputs) + " target columns, one per output"));
+  if (y_true.cols() != outputs)
+    throw Error(shape_mismatch(name(), y_true, outputs,
+                               std::to_string(outputs) + " target columns, one per output"));
   for (std::size_t r = 0; r < y_true.rows(); ++r)
     for (std::size_t c = 0; c < y_true.cols(); ++c)
-      check(std::isfinite(y_true(r, c)), name() + ": target at row " + std::to_string(r) +
-                                             ", column " + std::to_string(c) + " is not finite");
+      if (!std::isfinite(y_true(r, c)))
+        throw Error(name() + ": target at row " + std::to_string(r) + ", column " +
+                    std::to_string(c) + " is not finite");
 }
 
 float Loss::forward(const Tensor& y_pred, const Tensor& y_true, const float* sample_weight) {
   const std::size_t n = y_pred.rows();
-  check(y_true.rows() == n, name() + ": " + std::to_string(n) + " predictions but " +
-                                std::to_string(y_true.rows()) + " target rows");
+  if (y_true.rows() != n)
+    throw Error(name() + ": " + std::to_string(n) + " predictions but " +
+                std::to_string(y_true.rows()) + " target rows");
   // Targets of the wrong width would be read out of bounds, labels out of range mislabel.
   check_targets(y_true, y_pred.cols());
   grad_.resize(n, y_pred.cols());

@@ -1,17 +1,20 @@
-// Losses, Keras 3 semantics. Each computes a per-sample loss l_i from row i of the prediction
-// (N x K) and the target, and the batch loss is Keras' "sum_over_batch_size" reduction:
-//   L = (1/N) sum_i w_i l_i          (w_i = 1 without sample weights)
-//   dL/dpred_i = (w_i / N) dl_i/dpred_i
-//
-//   mean_squared_error        l = (1/K) sum_k (p_k - y_k)^2
-//   binary_crossentropy       q = clip(p, 1e-7, 1 - 1e-7)
-//                             l = -(1/K) sum_k [y_k log q_k + (1 - y_k) log(1 - q_k)]
-//                             (the clip passes no gradient where it is active)
-//     from_logits=true        l = (1/K) sum_k [max(z,0) - z y + log(1 + e^-|z|)], dl/dz =
-//     (sigmoid(z) - y)/K
-//   categorical_crossentropy  q = clip(p / sum_k p_k, 1e-7, 1 - 1e-7),  l = -sum_k y_k log q_k
-//     from_logits=true        l = -sum_k y_k log softmax(z)_k,  dl/dz = softmax(z) sum_k y_k - y
-//   sparse_categorical_crossentropy   the same with y given as one class index per row
+/// @file
+/// @verbatim
+/// Losses, Keras 3 semantics. Each computes a per-sample loss l_i from row i of the prediction
+/// (N x K) and the target, and the batch loss is Keras' "sum_over_batch_size" reduction:
+///   L = (1/N) sum_i w_i l_i          (w_i = 1 without sample weights)
+///   dL/dpred_i = (w_i / N) dl_i/dpred_i
+///
+///   mean_squared_error        l = (1/K) sum_k (p_k - y_k)^2
+///   binary_crossentropy       q = clip(p, 1e-7, 1 - 1e-7)
+///                             l = -(1/K) sum_k [y_k log q_k + (1 - y_k) log(1 - q_k)]
+///                             (the clip passes no gradient where it is active)
+///     from_logits=true        l = (1/K) sum_k [max(z,0) - z y + log(1 + e^-|z|)], dl/dz =
+///     (sigmoid(z) - y)/K
+///   categorical_crossentropy  q = clip(p / sum_k p_k, 1e-7, 1 - 1e-7),  l = -sum_k y_k log q_k
+///     from_logits=true        l = -sum_k y_k log softmax(z)_k,  dl/dz = softmax(z) sum_k y_k - y
+///   sparse_categorical_crossentropy   the same with y given as one class index per row
+/// @endverbatim
 #pragma once
 
 #include <memory>
@@ -21,33 +24,40 @@
 
 namespace normlab {
 
+/// A loss with Keras' sum_over_batch_size reduction and its gradient.
 class Loss {
  public:
   virtual ~Loss() = default;
-  virtual std::string name() const = 0;  // Keras name: "binary_crossentropy"
+  virtual std::string name() const = 0;  ///< Keras name: "binary_crossentropy"
+  /// Predictions are logits (no sigmoid or softmax applied).
   bool from_logits() const { return from_logits_; }
 
-  // Throws unless targets of this shape and these values fit predictions of width `outputs`.
+  /// Throws unless targets of this shape and these values fit predictions of width `outputs`.
   virtual void check_targets(const Tensor& y_true, std::size_t outputs) const;
 
-  // The batch loss; sample_weight is null or N weights. Keeps dL/dpred for backward().
-  // Throws as check_targets does when y_true does not fit y_pred.
+  /// The batch loss; sample_weight is null or N weights. Keeps dL/dpred for backward().
+  /// Throws as check_targets does when y_true does not fit y_pred.
   float forward(const Tensor& y_pred, const Tensor& y_true, const float* sample_weight = nullptr);
+  /// dL/dpred of the last forward (N x K).
   const Tensor& backward() const { return grad_; }
 
  protected:
+  /// A loss on probabilities, or on logits.
   explicit Loss(bool from_logits) : from_logits_(from_logits) {}
-  // Writes l_i into loss[i] and dl_i/dpred_i into row i of grad (already N x K).
+  /// Writes l_i into loss[i] and dl_i/dpred_i into row i of grad (already N x K).
   virtual void per_sample(const Tensor& y_pred, const Tensor& y_true, float* loss,
                           Tensor& grad) const = 0;
 
+  /// See from_logits().
   bool from_logits_;
+  /// dL/dpred, returned by backward().
   Tensor grad_;
+  /// Per-sample losses l_i of the last forward.
   std::vector<float> loss_;
 };
 
-// "mse" / "mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
-// "sparse_categorical_crossentropy"; an unknown name throws, listing the valid ones.
+/// "mse" / "mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
+/// "sparse_categorical_crossentropy"; an unknown name throws, listing the valid ones.
 std::unique_ptr<Loss> make_loss(const std::string& name, bool from_logits = false);
 
 }  // namespace normlab

@@ -81,16 +81,17 @@ Loss& Sequential::loss() {
 }
 
 void Sequential::check_compiled(const char* what) const {
-  check(optimizer_ && loss_, std::string("Sequential::") + what +
-                                 ": the model is not compiled; call compile(optimizer, loss) "
-                                 "first");
+  if (!optimizer_ || !loss_)
+    throw Error(std::string("Sequential::") + what +
+                ": the model is not compiled; call compile(optimizer, loss) first");
 }
 
 const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
   check(!layers_.empty(), "Sequential::forward: the model has no layers");
-  check(x.cols() == input_dim_ && x.rows() > 0, "Sequential: expected input of shape (N, " +
-                                                    std::to_string(input_dim_) +
-                                                    ") with N >= 1, got " + x.shape_string());
+  // Runs every step: the message is built only when the check fails (no allocation).
+  if (x.cols() != input_dim_ || x.rows() == 0)
+    throw Error("Sequential: expected input of shape (N, " + std::to_string(input_dim_) +
+                ") with N >= 1, got " + x.shape_string());
   const Tensor* h = &x;
   for (auto& layer : layers_) h = &layer->forward(*h, mode);
   return *h;

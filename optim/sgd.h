@@ -1,25 +1,35 @@
-// Stochastic gradient descent in Keras' form:
-//   momentum 0:  w <- w - lr g
-//   otherwise:   velocity <- momentum velocity - lr g
-//                w <- w + velocity                             (classic)
-//                w <- w + momentum velocity - lr g             (nesterov)
+/// @file
+/// @verbatim
+/// Stochastic gradient descent in Keras' form:
+///   momentum 0:  w <- w - lr g
+///   otherwise:   velocity <- momentum velocity - lr g
+///                w <- w + velocity                             (classic)
+///                w <- w + momentum velocity - lr g             (nesterov)
+/// @endverbatim
 #pragma once
 
 #include "optim/optimizer.h"
 
 namespace normlab {
 
+/// The arguments of Keras' SGD.
 struct SgdConfig {
+  /// lr.
   float learning_rate = 0.01f;
+  /// The weight of the previous velocity; 0: plain SGD.
   float momentum = 0.0f;
+  /// Nesterov momentum instead of the classic one.
   bool nesterov = false;
 };
 
+/// Stochastic gradient descent with Keras' momentum and Nesterov forms.
 class SGD final : public Optimizer {
  public:
+  /// SGD with these settings (Keras' defaults).
   explicit SGD(const SgdConfig& config = {});
   std::string class_name() const override { return "SGD"; }
   nlohmann::json get_config() const override;
+  /// Its settings.
   const SgdConfig& config() const { return config_; }
 
  private:

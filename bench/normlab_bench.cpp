@@ -1,0 +1,201 @@
+// Times one training step of the S / M / L workloads (docs/performance.md) through the public
+// API, with the timing protocol of the peer benchmarks:
+//   warm-up      at least 3 steps and at least 0.3 s
+//   N            steps per repetition, so that one repetition takes about --target-ms
+//   repetitions  --reps of N consecutive steps, each giving wall time / N (steady_clock)
+// and one tab-separated line per workload on stdout:
+//   RESULT <S|M|L> normlab <threads> <median_ms> <min_ms> <max_ms> <reps> <steps_per_rep>
+// The loss before and after timing (it must fall: the step really trains) goes to stderr.
+//
+//   normlab_bench [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] [--predict]
+//
+// Model: per hidden width h, Dense(h) -> BatchNormalization(momentum 0.99, epsilon 1e-3) ->
+// ReLU; then a linear Dense(out) on logits: binary cross-entropy from logits (S) or sparse
+// categorical cross-entropy from logits (M, L); Adam(lr 1e-3). One batch, x ~ N(0, 1), labels
+// Bernoulli(0.5) (S) or uniform over 10 classes (M, L), drawn once with a fixed seed.
+// --predict times inference instead: predict() of one row (S), of 2048 rows in batches of 1024 (L).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "normlab.h"
+
+namespace {
+
+using namespace normlab;
+
+struct Workload {
+  std::string name;
+  std::size_t input;
+  std::vector<std::size_t> hidden;
+  std::size_t output;
+  std::size_t batch;
+};
+
+const std::vector<Workload> kWorkloads = {
+    {"S", 10, {64}, 1, 32},
+    {"M", 256, {512, 512}, 10, 128},
+    {"L", 1024, {2048, 2048}, 10, 256},
+};
+
+struct Options {
+  int threads = 1;
+  std::string workload;  // empty: all
+  int reps = 7;
+  double target_ms = 300.0;
+  bool predict = false;
+};
+
+struct Timing {
+  double median_ms, min_ms, max_ms;
+  int reps, steps_per_rep, warmup_steps;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The peer benchmarks' protocol around one step.
+Timing time_steps(const std::function<void()>& step, int reps, double target_ms) {
+  const auto warm_start = std::chrono::steady_clock::now();
+  int warm = 0;
+  while (warm < 3 || seconds_since(warm_start) < 0.3) {
+    step();
+    ++warm;
+  }
+  const double per_step_ms = seconds_since(warm_start) * 1e3 / warm;
+  const int steps = std::max(1, static_cast<int>(target_ms / per_step_ms + 0.5));
+  std::vector<double> ms(static_cast<std::size_t>(reps));
+  for (auto& m : ms) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int s = 0; s < steps; ++s) step();
+    m = seconds_since(start) * 1e3 / steps;
+  }
+  std::sort(ms.begin(), ms.end());
+  const std::size_t r = ms.size();
+  const double median = r % 2 ? ms[r / 2] : 0.5 * (ms[r / 2 - 1] + ms[r / 2]);
+  return {median, ms.front(), ms.back(), reps, steps, warm};
+}
+
+Sequential make_model(const Workload& w) {
+  Sequential model(w.input, 1);
+  for (std::size_t h : w.hidden) {
+    model.add(Dense(h));
+    model.add(BatchNormalization({.momentum = 0.99f, .epsilon = 1e-3f}));
+    model.add(Activation("relu"));
+  }
+  model.add(Dense(w.output));
+  const bool binary = w.output == 1;
+  model.compile(
+      std::make_unique<Adam>(AdamConfig{.learning_rate = 1e-3f}),
+      make_loss(binary ? "binary_crossentropy" : "sparse_categorical_crossentropy", true));
+  return model;
+}
+
+// x ~ N(0, 1) (rows x input); labels Bernoulli(0.5) for one output, else uniform classes.
+void make_batch(const Workload& w, std::size_t rows, std::uint64_t seed, Tensor& x, Tensor& y) {
+  Rng rng(seed);
+  x = Tensor(rows, w.input);
+  for (float& v : x) v = static_cast<float>(rng.normal());
+  y = Tensor(rows, 1);
+  for (float& v : y)
+    v = w.output == 1 ? (rng.uniform() < 0.5 ? 1.0f : 0.0f) : static_cast<float>(rng.below(10));
+}
+
+void run_training(const Workload& w, const Options& o) {
+  Sequential model = make_model(w);
+  Tensor x, y;
+  make_batch(w, w.batch, 42, x, y);
+  const float loss_before = model.train_on_batch(x, y);
+  const Timing t = time_steps([&] { model.train_on_batch(x, y); }, o.reps, o.target_ms);
+  const float loss_after = model.train_on_batch(x, y);
+  std::fprintf(stderr,
+               "normlab %s threads=%d: %zu trainable params, loss %.4f at the first step, %.4f "
+               "after %d steps; median %.5f ms/step (min %.5f max %.5f, %d reps x %d steps, %d "
+               "warm-up)\n",
+               w.name.c_str(), o.threads, model.count_params(true), loss_before, loss_after,
+               t.warmup_steps + t.reps * t.steps_per_rep + 1, t.median_ms, t.min_ms, t.max_ms,
+               t.reps, t.steps_per_rep, t.warmup_steps);
+  std::printf("RESULT\t%s\tnormlab\t%d\t%.6f\t%.6f\t%.6f\t%d\t%d\n", w.name.c_str(), o.threads,
+              t.median_ms, t.min_ms, t.max_ms, t.reps, t.steps_per_rep);
+  std::fflush(stdout);
+}
+
+// PREDICT <workload> normlab <threads> <rows> <median_ms> <min_ms> <max_ms> <reps> <calls_per_rep>
+void run_predict(const Workload& w, std::size_t rows, std::size_t batch_size, const Options& o) {
+  Sequential model = make_model(w);
+  Tensor x, y;
+  make_batch(w, w.batch, 42, x, y);
+  for (int i = 0; i < 10; ++i) model.train_on_batch(x, y);  // moving statistics away from 0 / 1
+  make_batch(w, rows, 7, x, y);
+  const Timing t = time_steps([&] { model.predict(x, batch_size); }, o.reps, o.target_ms);
+  std::fprintf(stderr,
+               "normlab predict %s threads=%d: %zu rows (batch_size %zu), median %.5f ms/call "
+               "(min %.5f max %.5f, %d reps x %d calls) = %.0f rows/s\n",
+               w.name.c_str(), o.threads, rows, batch_size, t.median_ms, t.min_ms, t.max_ms, t.reps,
+               t.steps_per_rep, static_cast<double>(rows) / (t.median_ms * 1e-3));
+  std::printf("PREDICT\t%s\tnormlab\t%d\t%zu\t%.6f\t%.6f\t%.6f\t%d\t%d\n", w.name.c_str(),
+              o.threads, rows, t.median_ms, t.min_ms, t.max_ms, t.reps, t.steps_per_rep);
+  std::fflush(stdout);
+}
+
+[[noreturn]] void usage(const char* program, const std::string& problem) {
+  std::fprintf(stderr,
+               "%s\nusage: %s [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] "
+               "[--predict]\n",
+               problem.c_str(), program);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--predict") {
+      o.predict = true;
+      continue;
+    }
+    if (i + 1 >= argc) usage(argv[0], arg + " needs a value");
+    const std::string value = argv[++i];
+    if (arg == "--threads")
+      o.threads = std::atoi(value.c_str());
+    else if (arg == "--workload")
+      o.workload = value;
+    else if (arg == "--reps")
+      o.reps = std::atoi(value.c_str());
+    else if (arg == "--target-ms")
+      o.target_ms = std::atof(value.c_str());
+    else
+      usage(argv[0], "unknown option " + arg);
+  }
+  if (o.threads < 1) usage(argv[0], "--threads must be >= 1");
+  if (o.reps < 1) usage(argv[0], "--reps must be >= 1");
+  if (!(o.target_ms > 0.0)) usage(argv[0], "--target-ms must be > 0");
+  if (!o.workload.empty() && o.workload != "S" && o.workload != "M" && o.workload != "L")
+    usage(argv[0], "--workload must be S, M or L, got " + o.workload);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  set_blas_threads(o.threads);
+  try {
+    if (o.predict) {
+      if (o.workload.empty() || o.workload == "S") run_predict(kWorkloads[0], 1, 32, o);
+      if (o.workload.empty() || o.workload == "L") run_predict(kWorkloads[2], 2048, 1024, o);
+      return 0;
+    }
+    for (const auto& w : kWorkloads)
+      if (o.workload.empty() || o.workload == w.name) run_training(w, o);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "normlab_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
