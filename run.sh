@@ -10,13 +10,18 @@ BUILD_DIR="${BUILD_DIR:-build}"
 JOBS="${JOBS:-$(nproc)}"
 
 # Debian packages the build and the tests need; only the missing ones are installed.
-PACKAGES=(g++ cmake make pkg-config libopenblas-dev nlohmann-json3-dev doctest-dev libcli11-dev doxygen)
+PACKAGES=(g++ cmake make pkg-config libopenblas-dev nlohmann-json3-dev doctest-dev libcli11-dev
+  doxygen)
+# The packaging test builds a .deb: CPack's dependency scan needs dpkg-shlibdeps and file.
+TEST_PACKAGES=(dpkg-dev file)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_missing() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  local wanted=("${PACKAGES[@]}")
+  if [ "${1:-}" = test ]; then wanted+=("${TEST_PACKAGES[@]}"); fi
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   # Node.js and npm run the TensorFlow.js compatibility tests; any install that provides the
