@@ -66,6 +66,10 @@ class Layer {
 
   /// Every weight, trainable ones first within a layer as Keras lists them.
   virtual std::vector<Variable> variables() { return {}; }
+  /// The per-row weights of the next training forward (null: every row weighs 1). Layers whose
+  /// forward does not depend on them (all but a BatchNormalization with weighted statistics)
+  /// ignore them.
+  virtual void set_sample_weight(const float* /*weights*/, std::size_t /*rows*/) {}
   /// Sets every parameter gradient to 0.
   void zero_grad();
   /// Trainable counts the variables the optimizer updates (none when the layer is frozen).

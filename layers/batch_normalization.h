@@ -168,7 +168,7 @@ class BatchNormalization final : public Layer {
   const BatchNormConfig& config() const { return config_; }
   /// The weights of the rows of the next training forward (null: unweighted); read only when
   /// weighted_statistics is on, and forgotten after that forward. `rows` must match its batch.
-  void set_sample_weight(const float* weights, std::size_t rows);
+  void set_sample_weight(const float* weights, std::size_t rows) override;
   ///@{
   /// Statistics of the last training batch (1 x D): mean and biased variance (with ghost
   /// batches, their means over the ghost batches).

@@ -3,7 +3,6 @@
 
 #include "core/error.h"
 #include "data/batcher.h"
-#include "layers/batch_normalization.h"
 #include "model/progress_bar.h"
 #include "model/sequential.h"
 
@@ -62,9 +61,7 @@ void Sequential::check_data(const Tensor& x, const Tensor* y, const std::string&
 float Sequential::train_step(const Tensor& x, const Tensor& y, const float* sample_weight) {
   // The rows' weights also weight BatchNormalization's statistics where weighted_statistics is
   // on (the layer reads them in this forward only).
-  for (auto& layer : layers_)
-    if (auto* bn = dynamic_cast<BatchNormalization*>(layer.get()))
-      bn->set_sample_weight(sample_weight, x.rows());
+  for (auto& layer : layers_) layer->set_sample_weight(sample_weight, x.rows());
   const Tensor& pred = forward(x, Mode::Train);
   const float batch_loss = loss_->forward(pred, y, sample_weight);
   for (auto& m : metrics_) m.update(pred, y, sample_weight);

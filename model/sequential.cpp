@@ -127,10 +127,7 @@ const std::vector<Variable>& Sequential::trainable_variables() {
 }
 
 std::size_t Sequential::layer_params(std::size_t i, bool trainable) const {
-  std::size_t n = 0;
-  for (const auto& v : variables_[i])
-    if ((layers_[i]->trainable() && v.trainable()) == trainable) n += v.value->size();
-  return n;
+  return layers_[i]->count_params(trainable);
 }
 
 std::size_t Sequential::count_params(bool trainable) const {
