@@ -15,6 +15,7 @@
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/generators.h"
+#include "io/checkpoint.h"
 #include "io/model_file.h"
 #include "io/train_config.h"
 #include "layers/activation.h"

@@ -8,12 +8,13 @@
 // The loss before and after timing (it must fall: the step really trains) goes to stderr.
 //
 //   normlab_bench [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] [--predict]
+//   normlab_bench [--threads T] --batch B --width H     (bench/sweep.sh)
 //
-// Model: per hidden width h, Dense(h) -> BatchNormalization(momentum 0.99, epsilon 1e-3) ->
-// ReLU; then a linear Dense(out) on logits: binary cross-entropy from logits (S) or sparse
-// categorical cross-entropy from logits (M, L); Adam(lr 1e-3). One batch, x ~ N(0, 1), labels
-// Bernoulli(0.5) (S) or uniform over 10 classes (M, L), drawn once with a fixed seed.
+// Model and data: bench/workloads.h; one batch, drawn once with a fixed seed.
 // --predict times inference instead: predict() of one row (S), of 2048 rows in batches of 1024 (L).
+// --batch B --width H times one more workload, input H, hidden [H, H], 10 classes, batch B, and
+// prints its GEMM rate (the GEMM flops of a step / the step's time) as
+//   SWEEP <batch> <width> <threads> <median_ms> <gflops>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,25 +23,12 @@
 #include <string>
 #include <vector>
 
-#include "normlab.h"
+#include "bench/workloads.h"
 
 namespace {
 
 using namespace normlab;
-
-struct Workload {
-  std::string name;
-  std::size_t input;
-  std::vector<std::size_t> hidden;
-  std::size_t output;
-  std::size_t batch;
-};
-
-const std::vector<Workload> kWorkloads = {
-    {"S", 10, {64}, 1, 32},
-    {"M", 256, {512, 512}, 10, 128},
-    {"L", 1024, {2048, 2048}, 10, 256},
-};
+using namespace normlab::bench;
 
 struct Options {
   int threads = 1;
@@ -48,16 +36,13 @@ struct Options {
   int reps = 7;
   double target_ms = 300.0;
   bool predict = false;
+  std::size_t batch = 0, width = 0;  // --batch / --width: the sweep workload
 };
 
 struct Timing {
   double median_ms, min_ms, max_ms;
   int reps, steps_per_rep, warmup_steps;
 };
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // The peer benchmarks' protocol around one step.
 Timing time_steps(const std::function<void()>& step, int reps, double target_ms) {
@@ -81,29 +66,18 @@ Timing time_steps(const std::function<void()>& step, int reps, double target_ms)
   return {median, ms.front(), ms.back(), reps, steps, warm};
 }
 
-Sequential make_model(const Workload& w) {
-  Sequential model(w.input, 1);
-  for (std::size_t h : w.hidden) {
-    model.add(Dense(h));
-    model.add(BatchNormalization({.momentum = 0.99f, .epsilon = 1e-3f}));
-    model.add(Activation("relu"));
+// The multiply-adds of the step's GEMMs, x2: per Dense layer z = x W, dW = x^T dz, and
+// dx = dz W^T for every layer but the first.
+double gemm_flops(const Workload& w) {
+  double flops = 0.0;
+  std::size_t in = w.input;
+  std::vector<std::size_t> widths = w.hidden;
+  widths.push_back(w.output);
+  for (std::size_t l = 0; l < widths.size(); ++l) {
+    flops += (l == 0 ? 4.0 : 6.0) * static_cast<double>(w.batch * in * widths[l]);
+    in = widths[l];
   }
-  model.add(Dense(w.output));
-  const bool binary = w.output == 1;
-  model.compile(
-      std::make_unique<Adam>(AdamConfig{.learning_rate = 1e-3f}),
-      make_loss(binary ? "binary_crossentropy" : "sparse_categorical_crossentropy", true));
-  return model;
-}
-
-// x ~ N(0, 1) (rows x input); labels Bernoulli(0.5) for one output, else uniform classes.
-void make_batch(const Workload& w, std::size_t rows, std::uint64_t seed, Tensor& x, Tensor& y) {
-  Rng rng(seed);
-  x = Tensor(rows, w.input);
-  for (float& v : x) v = static_cast<float>(rng.normal());
-  y = Tensor(rows, 1);
-  for (float& v : y)
-    v = w.output == 1 ? (rng.uniform() < 0.5 ? 1.0f : 0.0f) : static_cast<float>(rng.below(10));
+  return flops;
 }
 
 void run_training(const Workload& w, const Options& o) {
@@ -120,8 +94,12 @@ void run_training(const Workload& w, const Options& o) {
                w.name.c_str(), o.threads, model.count_params(true), loss_before, loss_after,
                t.warmup_steps + t.reps * t.steps_per_rep + 1, t.median_ms, t.min_ms, t.max_ms,
                t.reps, t.steps_per_rep, t.warmup_steps);
-  std::printf("RESULT\t%s\tnormlab\t%d\t%.6f\t%.6f\t%.6f\t%d\t%d\n", w.name.c_str(), o.threads,
-              t.median_ms, t.min_ms, t.max_ms, t.reps, t.steps_per_rep);
+  if (o.width)
+    std::printf("SWEEP\t%zu\t%zu\t%d\t%.6f\t%.3f\n", w.batch, o.width, o.threads, t.median_ms,
+                gemm_flops(w) / (t.median_ms * 1e6));
+  else
+    std::printf("RESULT\t%s\tnormlab\t%d\t%.6f\t%.6f\t%.6f\t%d\t%d\n", w.name.c_str(), o.threads,
+                t.median_ms, t.min_ms, t.max_ms, t.reps, t.steps_per_rep);
   std::fflush(stdout);
 }
 
@@ -146,8 +124,8 @@ void run_predict(const Workload& w, std::size_t rows, std::size_t batch_size, co
 [[noreturn]] void usage(const char* program, const std::string& problem) {
   std::fprintf(stderr,
                "%s\nusage: %s [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] "
-               "[--predict]\n",
-               problem.c_str(), program);
+               "[--predict]\n       %s [--threads T] --batch B --width H\n",
+               problem.c_str(), program, program);
   std::exit(2);
 }
 
@@ -169,6 +147,10 @@ Options parse(int argc, char** argv) {
       o.reps = std::atoi(value.c_str());
     else if (arg == "--target-ms")
       o.target_ms = std::atof(value.c_str());
+    else if (arg == "--batch")
+      o.batch = static_cast<std::size_t>(std::atol(value.c_str()));
+    else if (arg == "--width")
+      o.width = static_cast<std::size_t>(std::atol(value.c_str()));
     else
       usage(argv[0], "unknown option " + arg);
   }
@@ -177,6 +159,7 @@ Options parse(int argc, char** argv) {
   if (!(o.target_ms > 0.0)) usage(argv[0], "--target-ms must be > 0");
   if (!o.workload.empty() && o.workload != "S" && o.workload != "M" && o.workload != "L")
     usage(argv[0], "--workload must be S, M or L, got " + o.workload);
+  if ((o.batch == 0) != (o.width == 0)) usage(argv[0], "--batch and --width go together, both > 0");
   return o;
 }
 
@@ -189,6 +172,10 @@ int main(int argc, char** argv) {
     if (o.predict) {
       if (o.workload.empty() || o.workload == "S") run_predict(kWorkloads[0], 1, 32, o);
       if (o.workload.empty() || o.workload == "L") run_predict(kWorkloads[2], 2048, 1024, o);
+      return 0;
+    }
+    if (o.width) {
+      run_training({"sweep", o.width, {o.width, o.width}, 10, o.batch}, o);
       return 0;
     }
     for (const auto& w : kWorkloads)

@@ -8,8 +8,14 @@ install(TARGETS normlab normlab_static EXPORT normlabTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES normlab.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/normlab)
+# core/mpi_communicator.h declares what only a build with MPI (NORMLAB_MPI) defines.
+if(NORMLAB_MPI)
+  set(NORMLAB_HEADER_EXCLUDE)
+else()
+  set(NORMLAB_HEADER_EXCLUDE PATTERN "mpi_communicator.h" EXCLUDE)
+endif()
 install(DIRECTORY core layers optim data model io DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/normlab
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h" ${NORMLAB_HEADER_EXCLUDE})
 
 set(NORMLAB_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/normlab)
 install(EXPORT normlabTargets NAMESPACE normlab:: DESTINATION ${NORMLAB_CMAKE_DIR})
@@ -24,6 +30,10 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlabConfig.cmake
 # normlab.pc finds its prefix from its own place (${pcfiledir}), so an install into any prefix,
 # or a package unpacked anywhere, describes itself correctly.
 file(RELATIVE_PATH NORMLAB_PC_TO_PREFIX /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig /root)
+# The static library needs MPI's libraries (pkg-config --static); Open MPI names them ompi-c.
+if(NORMLAB_MPI)
+  set(NORMLAB_PC_MPI ompi-c)
+endif()
 configure_file(cmake/normlab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

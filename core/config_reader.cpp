@@ -15,6 +15,15 @@ std::string describe_json(const nlohmann::json& value) {
   return *type ? std::string(type) + " " + text : text;
 }
 
+nlohmann::json::parser_callback_t depth_limit(int max_depth) {
+  return [max_depth](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > max_depth)  // called for every value: no message unless it fails
+      throw Error("arrays and objects nested more than " + std::to_string(max_depth) +
+                  " levels deep");
+    return true;
+  };
+}
+
 ConfigReader::ConfigReader(const nlohmann::json& object, std::string path)
     : object_(object), path_(std::move(path)) {
   check(object_.is_object(),

@@ -65,4 +65,9 @@ class ConfigReader {
 /// A JSON value as the message shows it: 1.5, "relu", an object cut to 60 characters.
 std::string describe_json(const nlohmann::json& value);
 
+/// A json::parse callback that throws Error for arrays and objects nested more than
+/// `max_depth` levels deep. Copying and printing a JSON value recurse once per level, so text
+/// from an untrusted file is parsed with one (64 levels is ample for configs and model files).
+nlohmann::json::parser_callback_t depth_limit(int max_depth = 64);
+
 }  // namespace normlab

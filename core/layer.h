@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/communicator.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 
@@ -70,6 +71,10 @@ class Layer {
   /// forward does not depend on them (all but a BatchNormalization with weighted statistics)
   /// ignore them.
   virtual void set_sample_weight(const float* /*weights*/, std::size_t /*rows*/) {}
+  /// The processes that share each training batch, one shard each (core/communicator.h).
+  /// Layers whose statistics span the whole batch (a synchronized BatchNormalization) reduce
+  /// across them; the others ignore it. It must outlive the layer's use.
+  virtual void set_communicator(Communicator& /*communicator*/) {}
   /// Sets every parameter gradient to 0.
   void zero_grad();
   /// Trainable counts the variables the optimizer updates (none when the layer is frozen).

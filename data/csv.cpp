@@ -212,8 +212,26 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
+std::string CsvOrigin::label_cell(std::size_t row, std::optional<std::size_t> k) const {
+  std::string text = "CSV '" + file + "'";
+  if (row < lines.size()) text += ", line " + std::to_string(lines[row]);
+  // "3 'name'" for y's column `label`.
+  const auto append_column = [&](std::size_t label) {
+    const std::size_t c = label_index.at(label);
+    text += std::to_string(c + 1);
+    if (c < header.size()) text.append(" ").append(shown(header[c]));
+  };
+  const std::size_t first = k ? *k : 0, end = k ? *k + 1 : label_index.size();
+  text += end - first > 1 ? ", columns " : ", column ";
+  for (std::size_t label = first; label < end; ++label) {
+    if (label > first) text += ", ";
+    append_column(label);
+  }
+  return text;
+}
+
 Dataset parse_csv(std::string_view text, const std::string& display_name,
-                  const std::vector<std::string>& label_columns) {
+                  const std::vector<std::string>& label_columns, CsvOrigin* origin) {
   LineReader lines(text);
   Where where{display_name};
   std::string_view line;
@@ -251,9 +269,11 @@ Dataset parse_csv(std::string_view text, const std::string& display_name,
   where.names = &names;
   std::vector<std::string> fields;
   std::vector<float> xs, ys, label_row(n_labels);
+  std::vector<std::size_t> row_lines;
   std::size_t rows = 0;
   while (lines.next(line)) {
     where.line = lines.line_number();
+    if (origin) row_lines.push_back(where.line);
     const std::size_t count = split_fields(line, where, fields);
     if (count != names.size()) {
       where.fail(std::to_string(count) + (count == 1 ? " field" : " fields") + ", expected " +
@@ -280,11 +300,20 @@ Dataset parse_csv(std::string_view text, const std::string& display_name,
   std::copy(xs.begin(), xs.end(), data.x.data());
   data.y = Tensor(rows, n_labels);
   std::copy(ys.begin(), ys.end(), data.y.data());
+  if (origin) {
+    origin->file = display_name;
+    origin->header = names;
+    origin->label_index.assign(n_labels, 0);
+    for (std::size_t c = 0; c < names.size(); ++c)
+      if (label_of[c] != kFeature) origin->label_index[label_of[c]] = c;
+    origin->lines = std::move(row_lines);
+  }
   return data;
 }
 
-Dataset read_csv(const std::string& path, const std::vector<std::string>& label_columns) {
-  return parse_csv(read_file(path), path, label_columns);
+Dataset read_csv(const std::string& path, const std::vector<std::string>& label_columns,
+                 CsvOrigin* origin) {
+  return parse_csv(read_file(path), path, label_columns, origin);
 }
 
 std::vector<std::string> csv_header(const std::string& path) {

@@ -16,6 +16,8 @@
 /// @endverbatim
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,12 +27,27 @@
 
 namespace normlab {
 
+/// Where the rows and label columns of a Dataset read from CSV came from, so that a check made
+/// after reading (a label the loss refuses) can name the file, the line and the column.
+struct CsvOrigin {
+  std::string file;                      ///< the file as messages name it
+  std::vector<std::string> header;       ///< every column name, in file order
+  std::vector<std::size_t> label_index;  ///< 0-based header column of y's column k
+  std::vector<std::size_t> lines;        ///< 1-based line of each data row (blank lines count)
+
+  /// "CSV 'f.csv', line 7, column 3 'label'" for y(row, k); without k, the row's line and its
+  /// label columns: "CSV 'f.csv', line 7, columns 3 'a', 4 'b'".
+  std::string label_cell(std::size_t row, std::optional<std::size_t> k) const;
+};
+
 /// x = every column not in label_columns, in header order; y = the label columns in the order
 /// given. An empty label_columns reads features only, with y of shape (N, 0) (predict inputs).
-Dataset read_csv(const std::string& path, const std::vector<std::string>& label_columns);
+/// `origin`, when given, receives where each row and label column came from.
+Dataset read_csv(const std::string& path, const std::vector<std::string>& label_columns,
+                 CsvOrigin* origin = nullptr);
 /// The same on text already in memory; display_name stands for the file in error messages.
 Dataset parse_csv(std::string_view text, const std::string& display_name,
-                  const std::vector<std::string>& label_columns);
+                  const std::vector<std::string>& label_columns, CsvOrigin* origin = nullptr);
 
 /// The (trimmed, validated) column names of the file's header line.
 std::vector<std::string> csv_header(const std::string& path);

@@ -189,6 +189,7 @@ void parse_normlab_metadata(const json& value, const std::string& where, ModelJs
   ConfigReader n(value, where);
   m.info.normlab_version = n.string("version", "");
   m.loss_from_logits = n.boolean("loss_from_logits", false);
+  m.info.folded = n.raw("folded");
   const json& layers = n.raw("layers");
   n.finish();
   if (layers.is_null()) return;
@@ -211,6 +212,9 @@ void parse_normlab_metadata(const json& value, const std::string& where, ModelJs
 ModelJson parse_model_json(json document, const std::string& path) {
   ModelJson m;
   m.document = std::move(document);
+  check(m.document.is_object(),
+        (path.empty() ? "" : path + ": ") + "expected a JSON object {\"modelTopology\": {...}, " +
+            "\"weightsManifest\": [...], ...}, got " + describe_json(m.document));
   ConfigReader r(m.document, path);
   if (r.string("format", "layers-model") != "layers-model")
     r.fail("format", "\"layers-model\" (a TensorFlow.js Layers model; graph models are not read)");
@@ -240,6 +244,20 @@ ModelJson parse_model_json(json document, const std::string& path) {
   return m;
 }
 
+// model.json's text parsed and checked.
+ModelJson model_json_from_text(std::string_view text) {
+  json document;
+  try {
+    document = json::parse(text, depth_limit());
+  } catch (const json::exception& e) {  // a syntax error, or a number beyond double's range
+    throw Error(std::string("not valid JSON: ") + e.what());
+  }
+  ModelJson m = parse_model_json(std::move(document), "");
+  check(m.document.contains("weightsManifest"),
+        "weightsManifest: missing; a saved model lists its weights there");
+  return m;
+}
+
 ModelJson read_model_json(const fs::path& dir) {
   const fs::path file = dir / kModelFile;
   return in_file(file, [&] {
@@ -254,16 +272,7 @@ ModelJson read_model_json(const fs::path& dir) {
     std::string text(size, '\0');
     in.read(text.data(), static_cast<std::streamsize>(size));
     check(in.gcount() == static_cast<std::streamsize>(size), "cannot read it");
-    json document;
-    try {
-      document = json::parse(text);
-    } catch (const json::parse_error& e) {
-      throw Error(std::string("not valid JSON: ") + e.what());
-    }
-    ModelJson m = parse_model_json(std::move(document), "");
-    check(m.document.contains("weightsManifest"),
-          "weightsManifest: missing; a saved model lists its weights there");
-    return m;
+    return model_json_from_text(text);
   });
 }
 
@@ -283,23 +292,52 @@ void check_inside(const fs::path& dir, const fs::path& file) {
   check(fs::is_regular_file(file, ec), file.string() + ": not a regular file");
 }
 
+// The weight files weightsManifest names: in a directory, or held in memory by name (then
+// `dir` is empty and messages name the files alone).
+struct WeightFiles {
+  fs::path dir;
+  const std::map<std::string, std::string_view>* memory = nullptr;
+
+  fs::path path(const std::string& name) const { return dir / name; }
+  std::uintmax_t size(const std::string& name) const {
+    if (memory) {
+      const auto it = memory->find(name);
+      check(it != memory->end(), name + ": missing (model.json lists it in weightsManifest)");
+      return it->second.size();
+    }
+    const fs::path file = path(name);
+    check_inside(dir, file);
+    std::error_code ec;
+    const std::uintmax_t bytes = fs::file_size(file, ec);
+    check(!ec, file.string() + ": cannot read it: " + ec.message());
+    return bytes;
+  }
+  // Reads exactly `bytes` bytes, which size() gave.
+  void read(const std::string& name, char* out, std::uintmax_t bytes) const {
+    if (memory) {
+      std::copy_n(memory->at(name).data(), bytes, out);
+      return;
+    }
+    std::ifstream in(path(name), std::ios::binary);
+    in.read(out, static_cast<std::streamsize>(bytes));
+    check(in.gcount() == static_cast<std::streamsize>(bytes),
+          path(name).string() + ": cannot read it");
+  }
+};
+
 // Every group's files, read one after another. Each group's files must hold exactly the bytes
 // of its weights, which is checked for all of them before the data are allocated.
-std::vector<float> read_weight_data(const fs::path& dir, const ModelJson& m) {
-  std::vector<fs::path> files;
+std::vector<float> read_weight_data(const WeightFiles& files, const ModelJson& m) {
+  std::vector<std::pair<std::string, std::uintmax_t>> sizes;
   for (const auto& group : m.groups) {
     std::uintmax_t bytes = 0;
     std::string names;
     for (const auto& name : group.paths) {
-      const fs::path file = dir / name;
-      check_inside(dir, file);
-      std::error_code ec;
-      const std::uintmax_t size = fs::file_size(file, ec);
-      check(!ec, file.string() + ": cannot read it: " + ec.message());
+      const std::uintmax_t size = files.size(name);
       bytes += size;
       if (!names.empty()) names += " + ";
-      names += file.string();
-      files.push_back(file);
+      names += files.path(name).string();
+      sizes.emplace_back(name, size);
     }
     check(bytes == group.bytes, names + ": " + std::to_string(bytes) + " bytes, but " + kModelFile +
                                     "'s " + group.where + " lists " +
@@ -308,12 +346,8 @@ std::vector<float> read_weight_data(const fs::path& dir, const ModelJson& m) {
   }
   std::vector<float> data(m.total_floats);
   char* out = reinterpret_cast<char*>(data.data());
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::error_code ec;
-    const auto size = static_cast<std::streamsize>(fs::file_size(file, ec));
-    in.read(out, size);
-    check(!ec && in.gcount() == size, file.string() + ": cannot read it");
+  for (const auto& [name, size] : sizes) {
+    files.read(name, out, size);
     out += size;
   }
   return data;
@@ -392,9 +426,10 @@ std::vector<Assignment> match_weights(const Sequential& target, const Sequential
 
 // Copies the file's weights into `target` once every check has passed.
 void copy_weights(Sequential& target, const Sequential& saved, const ModelJson& m,
-                  const fs::path& dir) {
-  const auto plan = in_file(dir / kModelFile, [&] { return match_weights(target, saved, m); });
-  const std::vector<float> data = read_weight_data(dir, m);
+                  const WeightFiles& files) {
+  const auto plan =
+      in_file(files.path(kModelFile), [&] { return match_weights(target, saved, m); });
+  const std::vector<float> data = read_weight_data(files, m);
   for (const auto& a : plan) {
     if (a.weight) {
       std::copy_n(data.data() + a.weight->offset, a.weight->count, a.tensor->data());
@@ -544,9 +579,11 @@ Sequential model_from_json(const json& model, const std::string& path, const fs:
 void save_model(Sequential& model, const fs::path& dir, const json& metadata) {
   check(metadata.is_object(),
         "save_model: metadata must be a JSON object {...}, got " + describe_json(metadata));
-  check(!metadata.contains("normlab"),
+  const json own = metadata.value("normlab", json::object());
+  check(own.is_object() && own.size() == own.count("folded"),
         "save_model: the metadata key \"normlab\" holds normlab's own entries; use another key");
   json normlab = {{"version", version()}};
+  if (own.contains("folded")) normlab["folded"] = own["folded"];
   json layers = json::object();
   const json extra_configs = normlab_layer_configs(model);
   for (const auto& [name, config] : extra_configs.items()) layers[name]["config"] = config;
@@ -592,13 +629,18 @@ void save_model(Sequential& model, const fs::path& dir, const json& metadata) {
   write_model_files(dir, document.dump(), data);
 }
 
-Sequential load_model(const fs::path& dir, bool compile) {
-  const ModelJson m = read_model_json(dir);
-  const fs::path file = dir / kModelFile;
+namespace {
+
+// The model a checked model.json describes, its weights read from `files`. The topology may ask
+// for no more weights than the manifest lists, so that a size field cannot make normlab
+// allocate more than the weight files hold.
+Sequential load_checked(const ModelJson& m, const WeightFiles& files, bool compile) {
+  const fs::path file = files.path(kModelFile);
   Sequential model = in_file(file, [&] {
-    return sequential_from_topology(m.topology(), m.topology_path, 0, m.layer_configs, true);
+    return sequential_from_topology(m.topology(), m.topology_path, 0, m.layer_configs, true,
+                                    m.total_floats);
   });
-  copy_weights(model, model, m, dir);
+  copy_weights(model, model, m, files);
   if (compile && !m.info.training_config.is_null())
     in_file(file, [&] {
       compile_from(model, m.info.training_config, "trainingConfig", m.loss_from_logits);
@@ -606,11 +648,31 @@ Sequential load_model(const fs::path& dir, bool compile) {
   return model;
 }
 
+}  // namespace
+
+Sequential load_model(const fs::path& dir, bool compile) {
+  return load_checked(read_model_json(dir), WeightFiles{dir}, compile);
+}
+
+Sequential load_model_from_memory(std::string_view model_json,
+                                  const std::map<std::string, std::string_view>& weight_files,
+                                  bool compile) {
+  const WeightFiles files{{}, &weight_files};
+  const ModelJson m = in_file(kModelFile, [&] {
+    check(model_json.size() <= kMaxModelJsonBytes,
+          std::to_string(model_json.size()) + " bytes; normlab reads model.json files of at most " +
+              std::to_string(kMaxModelJsonBytes) + " bytes");
+    return model_json_from_text(model_json);
+  });
+  return load_checked(m, files, compile);
+}
+
 void load_weights(Sequential& model, const fs::path& dir) {
   const ModelJson m = read_model_json(dir);
   const fs::path file = dir / kModelFile;
   const Sequential saved = in_file(file, [&] {
-    return sequential_from_topology(m.topology(), m.topology_path, 0, m.layer_configs, true);
+    return sequential_from_topology(m.topology(), m.topology_path, 0, m.layer_configs, true,
+                                    m.total_floats);
   });
   in_file(file, [&] {
     check(saved.num_layers() == model.num_layers(),
@@ -625,11 +687,29 @@ void load_weights(Sequential& model, const fs::path& dir) {
                                                   b.class_name() + ") in this model");
     }
   });
-  copy_weights(model, saved, m, dir);
+  copy_weights(model, saved, m, WeightFiles{dir});
 }
 
 ModelInfo read_model_info(const fs::path& dir) {
   return read_model_json(dir).info;
+}
+
+void write_file_atomically(const fs::path& file, std::string_view bytes) {
+  const fs::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
+  bool created = false;
+  try {
+    write_synced(tmp, bytes.data(), bytes.size(), created);
+    rename_file(tmp, file);
+  } catch (const Error&) {
+    std::error_code ec;
+    if (created) fs::remove(tmp, ec);
+    throw;
+  }
+  sync_directory(file.parent_path().empty() ? fs::path(".") : file.parent_path());
+}
+
+void sync_directory_entries(const fs::path& dir) {
+  sync_directory(dir);
 }
 
 }  // namespace normlab

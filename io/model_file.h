@@ -27,15 +27,19 @@
 ///
 /// Reading checks everything before it allocates or changes anything: weightsManifest paths are
 /// plain file names in DIR (no '/', no "..", no symbolic link leading out of DIR), dtypes are
-/// float32, shapes are positive with at most kMaxWeightFloats values in all, each group's files
-/// are exactly as long as its weights, every weight a layer needs is there once with the layer's
-/// shape, and no weight is left over. The format also admits several groups and shard files
-/// (what the TensorFlow.js converter writes): their files are read one after another.
+/// float32, shapes are positive with at most kMaxWeightFloats values in all, model.json nests at
+/// most 64 levels deep, the topology asks for no more weights than the manifest lists (a Dense
+/// kernel of in x units floats at least), each group's files are exactly as long as its weights,
+/// every weight a layer needs is there once with the layer's shape, and no weight is left over. The
+/// format also admits several groups and shard files (what the TensorFlow.js converter writes):
+/// their files are read one after another.
 /// @endverbatim
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -56,7 +60,8 @@ Sequential model_from_json(const nlohmann::json& model, const std::string& path,
                            const std::filesystem::path& base_dir, std::uint64_t seed);
 
 /// Writes DIR/model.json and DIR/weights.bin atomically, creating DIR if needed; `metadata`
-/// (an object) goes into userDefinedMetadata beside normlab's own "normlab" entry.
+/// (an object) goes into userDefinedMetadata beside normlab's own "normlab" entry, except
+/// metadata.normlab.folded (io/fold.h), which joins that entry.
 void save_model(Sequential& model, const std::filesystem::path& dir,
                 const nlohmann::json& metadata = nlohmann::json::object());
 
@@ -67,6 +72,14 @@ void save_model(Sequential& model, const std::filesystem::path& dir,
 /// beta2) are read too, and its Adam keeps TensorFlow.js' epsilon placement.
 /// Every malformed field is an Error naming the file and the field.
 Sequential load_model(const std::filesystem::path& dir, bool compile = true);
+
+/// load_model on a model.json and its weight files held in memory: `weight_files` maps each file
+/// name weightsManifest lists to the file's bytes. The same checks, without the file system
+/// (symbolic links and path containment do not arise); messages name "model.json" and the
+/// weight file names alone. For tests and fuzzing of the model loader.
+Sequential load_model_from_memory(std::string_view model_json,
+                                  const std::map<std::string, std::string_view>& weight_files,
+                                  bool compile = true);
 
 /// Copies a saved model's weights into `model`, whose layers must match the saved ones by order,
 /// class and every weight's shape (the config's "initial_weights"). Nothing changes unless every
@@ -79,8 +92,17 @@ struct ModelInfo {
   std::string normlab_version;     ///< the normlab that saved it; empty for other programs
   nlohmann::json training_config;  ///< Keras' trainingConfig; null when saved uncompiled
   nlohmann::json metadata;         ///< userDefinedMetadata without normlab's entry (an object)
+  /// userDefinedMetadata.normlab.folded: what unfolding needs (io/fold.h); null when not folded.
+  nlohmann::json folded;
 };
 /// Reads the ModelInfo of the saved model in `dir`, without its weights.
 ModelInfo read_model_info(const std::filesystem::path& dir);
+
+/// Writes `bytes` to `file` so that a reader finds the old file or the new one, never a part of
+/// one: FILE.tmp-PID in the same directory, flushed to the disk, renamed over FILE, and the
+/// directory flushed; save_model writes its files the same way.
+void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
+/// Flushes a directory's entries (files created, renamed or removed in it) to the disk.
+void sync_directory_entries(const std::filesystem::path& dir);
 
 }  // namespace normlab

@@ -218,7 +218,7 @@ std::unique_ptr<Layer> parse_layer(const json& entry, const std::string& path, b
 
 Sequential sequential_from_topology(const json& topology, const std::string& path,
                                     std::uint64_t seed, const json& layer_configs,
-                                    bool weights_follow) {
+                                    bool weights_follow, std::size_t max_floats) {
   const json* t = &topology;
   std::string tpath = path;
   // The TensorFlow.js converter's wrapper: {"keras_version", "backend", "model_config": {...}}.
@@ -288,9 +288,10 @@ Sequential sequential_from_topology(const json& topology, const std::string& pat
                                "\"batch_input_shape\": [null, N] on the first layer");
 
   Sequential model(width.width(), seed);
-  // An upper bound of each layer's weights before it allocates them: (in + 4) * out covers
-  // Dense (in * out + out) and BatchNormalization (4 * in, out = in).
-  std::size_t floats = 0;
+  // Bounds of each layer's weights before it allocates them. Above: (in + 4) * out covers
+  // Dense (in * out + out) and BatchNormalization (4 * in, out = in). Below: a layer that
+  // changes the width (Dense) holds an in x out kernel.
+  std::size_t floats = 0, kernels = 0;
   for (auto& [layer, path_i] : parsed) {
     const std::size_t in = model.output_dim();
     const std::size_t out = layer->output_dim() > 0 ? layer->output_dim() : in;
@@ -298,6 +299,11 @@ Sequential sequential_from_topology(const json& topology, const std::string& pat
     check(floats <= kMaxWeightFloats, path_i + ": the model's weights would exceed " +
                                           std::to_string(kMaxWeightFloats) +
                                           " floats (1 GiB), the most normlab reads");
+    if (layer->output_dim() > 0) kernels += in * out;
+    check(kernels <= max_floats, path_i + ": its kernel of " + std::to_string(in) + " x " +
+                                     std::to_string(out) + " floats takes the model's kernels to " +
+                                     std::to_string(kernels) + " floats, but the weights hold " +
+                                     std::to_string(max_floats) + " in all");
     try {
       Layer& added = model.add(std::move(layer));
       if (!trainable) added.set_trainable(false);  // Keras: a frozen model freezes every layer

@@ -55,11 +55,14 @@ inline constexpr std::size_t kMaxWeightFloats = std::size_t{1} << 28;
 /// into that layer's config before it is built (normlab_layer_configs' output). With
 /// `weights_follow` (saved weights will replace the fresh ones) an initializer normlab cannot
 /// draw, such as TensorFlow.js' default glorot_normal, is read as the layer's default instead of
-/// being an error.
+/// being an error. `max_floats` bounds the weights from below: a layer whose kernel (in x out
+/// floats, for a layer that changes the width) would take the kernels' total past it is refused
+/// before anything is allocated; a model file passes the number of floats its manifest lists.
 Sequential sequential_from_topology(const nlohmann::json& topology, const std::string& path,
                                     std::uint64_t seed,
                                     const nlohmann::json& layer_configs = nlohmann::json::object(),
-                                    bool weights_follow = false);
+                                    bool weights_follow = false,
+                                    std::size_t max_floats = kMaxWeightFloats);
 
 /// The Keras (tf.keras 2.x / TensorFlow.js) Sequential topology of a model.
 nlohmann::json model_to_topology(const Sequential& model);

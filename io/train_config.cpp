@@ -18,6 +18,8 @@
 #include "io/model_file.h"
 #include "layers/presets.h"
 #include "model/csv_logger.h"
+#include "model/losses.h"
+#include "model/precise_bn.h"
 #include "model/step_logger.h"
 #include "optim/registry.h"
 
@@ -72,6 +74,7 @@ std::vector<std::string> numbered(const std::string& stem, std::size_t n) {
 struct Source {
   Dataset data;
   std::vector<std::string> features, labels;
+  CsvOrigin origin;  // for a CSV file: where its rows came from
 };
 
 // A non-empty array of distinct, non-empty strings.
@@ -113,7 +116,7 @@ Source read_source(const json& value, const std::string& path, const fs::path& b
       s.labels = *default_labels;
     r.finish();
     in_context(r.path_of("csv"), [&] {
-      s.data = read_csv(file.string(), s.labels);
+      s.data = read_csv(file.string(), s.labels, &s.origin);
       for (const auto& name : csv_header(file.string()))
         if (std::find(s.labels.begin(), s.labels.end(), name) == s.labels.end())
           s.features.push_back(name);
@@ -147,7 +150,14 @@ void check_fits_model(const Source& s, const std::string& path, Sequential& mode
   check(s.data.x.cols() == model.input_dim(),
         path + ": " + std::to_string(s.data.x.cols()) + " feature columns (" + join(s.features) +
             "), but the model takes inputs of width " + std::to_string(model.input_dim()));
-  in_context(path, [&] { model.loss().check_targets(s.data.y, model.output_dim()); });
+  in_context(path, [&] {
+    try {
+      model.loss().check_targets(s.data.y, model.output_dim());
+    } catch (const TargetError& e) {
+      if (s.origin.lines.empty()) throw;
+      throw Error(s.origin.label_cell(e.row(), e.column()) + ": " + e.unplaced());
+    }
+  });
 }
 
 void read_data(const json& value, const fs::path& base_dir, TrainConfig& cfg) {
@@ -354,14 +364,31 @@ std::unique_ptr<Callback> csv_logger_from(ConfigReader& r, const fs::path& base_
   return std::make_unique<CSVLogger>(file.string(), separator[0], append);
 }
 
+// Keras' TerminateOnNaN takes no settings.
+std::unique_ptr<Callback> terminate_on_nan_from(ConfigReader&, const fs::path&) {
+  return std::make_unique<TerminateOnNaN>();
+}
+
 std::unique_ptr<Callback> step_logger_from(ConfigReader& r, const fs::path& base_dir) {
   return std::make_unique<StepLogger>(
       resolve(base_dir, required_string(r, "filename", "a file name")).string());
 }
 
+// PreciseBN {every_epochs, batches, batch_size}; fit_options() gives it the training inputs.
+std::unique_ptr<Callback> precise_bn_from(ConfigReader& r, const fs::path&) {
+  const auto every = static_cast<int>(r.integer("every_epochs", 1, 1, kMaxCount));
+  const RecalibrateOptions options{
+      .batch_size = static_cast<std::size_t>(r.integer("batch_size", 32, 1, kMaxCount)),
+      .batches = static_cast<std::size_t>(r.integer("batches", 0, 0, kMaxCount))};
+  return std::make_unique<PreciseBN>(every, options);
+}
+
 const std::map<std::string, CallbackFactory>& callback_factories() {
-  static const std::map<std::string, CallbackFactory> table = {{"CSVLogger", csv_logger_from},
-                                                               {"StepLogger", step_logger_from}};
+  static const std::map<std::string, CallbackFactory> table = {
+      {"CSVLogger", csv_logger_from},
+      {"PreciseBN", precise_bn_from},
+      {"StepLogger", step_logger_from},
+      {"TerminateOnNaN", terminate_on_nan_from}};
   return table;
 }
 
@@ -391,7 +418,10 @@ std::unique_ptr<Callback> callback_from_json(const json& value, const std::strin
 FitOptions TrainConfig::fit_options() const {
   FitOptions options = fit;
   options.validation_data = validation;
-  for (const auto& c : callbacks) options.callbacks.push_back(c.get());
+  for (const auto& c : callbacks) {
+    if (auto* precise_bn = dynamic_cast<PreciseBN*>(c.get())) precise_bn->set_data(train.x);
+    options.callbacks.push_back(c.get());
+  }
   return options;
 }
 
@@ -436,9 +466,12 @@ TrainConfig parse_train_config(const std::string& text, const fs::path& base_dir
                                const std::string& display_name, const TrainOverrides& overrides) {
   json config;
   try {
-    config = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // nlohmann's message after its "[json.exception.parse_error.101] " tag.
+    config = json::parse(text, depth_limit());
+  } catch (const Error& e) {
+    throw Error(display_name + ": " + e.what());
+  } catch (const json::exception& e) {
+    // A syntax error, or a number beyond double's range (1e999: out_of_range.406). The message
+    // is nlohmann's after its "[json.exception.parse_error.101] " tag.
     std::string what = e.what();
     if (const auto end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
     if (json::accept(text, /*ignore_comments=*/true))  // valid but for its comments

@@ -91,8 +91,10 @@ TrainConfig parse_train_config(const std::string& text, const std::filesystem::p
                                const TrainOverrides& overrides = {});
 
 /// Callbacks by Keras class name from {"class_name": ..., "config": {...}}: "CSVLogger"
-/// {filename, separator, append} and "StepLogger" {filename}; an unknown name is an error that
-/// lists the known ones. Relative file names resolve against base_dir.
+/// {filename, separator, append}, "PreciseBN" {every_epochs, batches, batch_size} (its training
+/// inputs come from TrainConfig::fit_options()), "StepLogger" {filename} and "TerminateOnNaN" {};
+/// an unknown name is an error that lists the known ones. Relative file names resolve against
+/// base_dir.
 std::unique_ptr<Callback> callback_from_json(const nlohmann::json& value, const std::string& path,
                                              const std::filesystem::path& base_dir);
 

@@ -52,7 +52,7 @@ void activation_forward(ActivationKind kind, const Tensor& x, Tensor& y) {
       if (out != in) std::copy(in, in + n, out);
       break;
     case ActivationKind::Relu:
-      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];  // NaN stays NaN
       break;
     case ActivationKind::Sigmoid:
       for (std::size_t i = 0; i < n; ++i) out[i] = sigmoid(in[i]);
@@ -84,7 +84,11 @@ void activation_backward(ActivationKind kind, const Tensor& y, const Tensor& dy,
       if (d != g) std::copy(g, g + n, d);
       break;
     case ActivationKind::Relu:
-      for (std::size_t i = 0; i < n; ++i) d[i] = out[i] > 0.0f ? g[i] : 0.0f;
+      // g[i] read unconditionally: a load under the condition keeps GCC from vectorizing
+      for (std::size_t i = 0; i < n; ++i) {
+        const float gi = g[i];
+        d[i] = out[i] > 0.0f ? gi : 0.0f;
+      }
       break;
     case ActivationKind::Sigmoid:
       for (std::size_t i = 0; i < n; ++i) d[i] = g[i] * out[i] * (1.0f - out[i]);

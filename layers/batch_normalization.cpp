@@ -13,6 +13,55 @@ namespace {
 void count_one(Tensor& counter) {
   if (counter[0] < 16777216.0f) counter[0] += 1.0f;
 }
+
+// Row kernels over d features. Restrict-qualified parameters let GCC vectorize them without
+// run-time overlap checks; each is one pass over its rows.
+// xhat = (x - m) s, y = a xhat + b
+void normalize_row(std::size_t d, const float* __restrict x, const float* __restrict m,
+                   const float* __restrict s, const float* __restrict a, const float* __restrict b,
+                   float* __restrict xhat, float* __restrict y) {
+  for (std::size_t j = 0; j < d; ++j) {
+    const float h = (x[j] - m[j]) * s[j];
+    xhat[j] = h;
+    y[j] = a[j] * h + b[j];
+  }
+}
+
+// xhat = (x - m) s, y = a (r xhat + dr) + b   (batch renormalization)
+void renormalize_row(std::size_t d, const float* __restrict x, const float* __restrict m,
+                     const float* __restrict s, const float* __restrict r,
+                     const float* __restrict dr, const float* __restrict a,
+                     const float* __restrict b, float* __restrict xhat, float* __restrict y) {
+  for (std::size_t j = 0; j < d; ++j) {
+    const float h = (x[j] - m[j]) * s[j];
+    xhat[j] = h;
+    y[j] = a[j] * (r[j] * h + dr[j]) + b[j];
+  }
+}
+
+// sg += g, sgx += g xhat
+void accumulate_row(std::size_t d, const float* __restrict g, const float* __restrict xhat,
+                    float* __restrict sg, float* __restrict sgx) {
+  for (std::size_t j = 0; j < d; ++j) {
+    sg[j] += g[j];
+    sgx[j] += g[j] * xhat[j];
+  }
+}
+
+// dx = gr s (g - sg f - xhat sgx f)
+void input_grad_row(std::size_t d, const float* __restrict g, const float* __restrict xhat,
+                    const float* __restrict gr, const float* __restrict s,
+                    const float* __restrict sg, const float* __restrict sgx, float f,
+                    float* __restrict dx) {
+  for (std::size_t j = 0; j < d; ++j)
+    dx[j] = gr[j] * s[j] * (g[j] - sg[j] * f - xhat[j] * sgx[j] * f);
+}
+
+// dx = gr s g
+void scale_row(std::size_t d, const float* __restrict g, const float* __restrict gr,
+               const float* __restrict s, float* __restrict dx) {
+  for (std::size_t j = 0; j < d; ++j) dx[j] = gr[j] * s[j] * g[j];
+}
 }  // namespace
 
 SingleSamplePolicy parse_single_sample_policy(const std::string& name) {
@@ -51,6 +100,9 @@ BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(
   check(c.renorm_momentum >= 0.0f && c.renorm_momentum < 1.0f,
         "BatchNormalization: renorm_momentum must be in [0, 1), got " +
             std::to_string(c.renorm_momentum));
+  check(!(c.synchronized && c.virtual_batch_size),
+        "BatchNormalization: synchronized and virtual_batch_size exclude each other (ghost "
+        "batches are taken within one process's batch); give one of them");
   const auto& clip = c.renorm_clipping;
   const bool clipped = clip.rmax || clip.rmin || clip.dmax;
   check(c.renorm || (!clipped && !c.renorm_schedule),
@@ -115,6 +167,7 @@ nlohmann::json BatchNormalization::get_config() const {
   if (c.freeze_statistics) j["freeze_statistics"] = true;
   if (c.use_moving_statistics_in_training) j["use_moving_statistics_in_training"] = true;
   if (c.weighted_statistics) j["weighted_statistics"] = true;
+  if (c.synchronized) j["synchronized"] = true;
   if (c.single_sample_policy != SingleSamplePolicy::ZeroVariance)
     j["single_sample_policy"] = single_sample_policy_name(c.single_sample_policy);
   return j;
@@ -183,17 +236,21 @@ void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Te
   const std::size_t n = x.rows(), d = input_dim_, groups = mean.rows();
   xhat_.resize(n, d);
   y_.resize(n, d);
+  // The options, resolved once per feature so that the row loops below vectorize.
+  affine_scale_.resize(1, d);
+  affine_shift_.resize(1, d);
+  for (std::size_t j = 0; j < d; ++j) {
+    affine_scale_[j] = config_.scale ? gamma[j] : 1.0f;
+    affine_shift_[j] = config_.center ? beta[j] : 0.0f;
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    const float* xr = x.row(i);
-    const float* mr = mean.row(i % groups);
-    const float* sr = inv_std.row(i % groups);
-    float* hr = xhat_.row(i);
-    float* yr = y_.row(i);
-    for (std::size_t j = 0; j < d; ++j) {
-      hr[j] = (xr[j] - mr[j]) * sr[j];
-      const float h = renorm_active_ ? r_[j] * hr[j] + d_[j] : hr[j];
-      yr[j] = (config_.scale ? gamma[j] : 1.0f) * h + (config_.center ? beta[j] : 0.0f);
-    }
+    const std::size_t g = i % groups;
+    if (renorm_active_)
+      renormalize_row(d, x.row(i), mean.row(g), inv_std.row(g), r_.data(), d_.data(),
+                      affine_scale_.data(), affine_shift_.data(), xhat_.row(i), y_.row(i));
+    else
+      normalize_row(d, x.row(i), mean.row(g), inv_std.row(g), affine_scale_.data(),
+                    affine_shift_.data(), xhat_.row(i), y_.row(i));
   }
 }
 
@@ -236,8 +293,8 @@ void BatchNormalization::train_forward(const Tensor& x) {
     throw Error(where() + ": " + e.what());
   }
   // A (ghost) batch of one row: its variance is 0 (Keras), an error (PyTorch), or the batch
-  // is normalized as in inference (dlib).
-  if (n / groups_ == 1 && config_.single_sample_policy != SingleSamplePolicy::ZeroVariance) {
+  // is normalized as in inference (dlib). Synchronized: one row over all processes.
+  if (config_.single_sample_policy != SingleSamplePolicy::ZeroVariance && global_rows(n) == 1) {
     check(config_.single_sample_policy != SingleSamplePolicy::Error,
           where() + ": a training batch of one row has no variance (single_sample_policy " +
               "\"error\", as PyTorch); use batches of at least 2 rows" +
@@ -247,7 +304,7 @@ void BatchNormalization::train_forward(const Tensor& x) {
   }
   try {
     group_moments(x, weighted_ ? weights_.data() : nullptr, groups_, group_mean_, group_var_,
-                  inv_weight_, group_size_);
+                  inv_weight_, group_size_, across());
   } catch (const Error& e) {
     throw Error(where() + ": " + e.what());
   }
@@ -278,6 +335,12 @@ void BatchNormalization::train_forward(const Tensor& x) {
   }
   if (!config_.freeze_statistics) update_statistics();
   if (config_.renorm_schedule) count_one(renorm_step);
+}
+
+double BatchNormalization::global_rows(std::size_t n) {
+  double rows = static_cast<double>(n / groups_);
+  if (across()) across()->allreduce_sum(&rows, 1);
+  return rows;
 }
 
 void BatchNormalization::compute_renorm_correction() {
@@ -333,19 +396,13 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
   check_backward(dy, y_);
   const std::size_t n = dy.rows(), d = input_dim_;
   const std::size_t groups = used_batch_statistics_ ? groups_ : 1;
-  // per ghost batch: sum g and sum g * xhat
+  // Pass 1, per ghost batch: sum g and sum g * xhat
   sum_g_.resize(groups, d);
   sum_g_xhat_.resize(groups, d);
   sum_g_.fill(0.0f);
   sum_g_xhat_.fill(0.0f);
-  for (std::size_t i = 0; i < n; ++i) {
-    float* sg = sum_g_.row(i % groups);
-    float* sgx = sum_g_xhat_.row(i % groups);
-    for (std::size_t j = 0; j < d; ++j) {
-      sg[j] += dy(i, j);
-      sgx[j] += dy(i, j) * xhat_(i, j);
-    }
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    accumulate_row(d, dy.row(i), xhat_.row(i), sum_g_.row(i % groups), sum_g_xhat_.row(i % groups));
   // dbeta += sum g, dgamma += sum g * xhat (renorm: sum g (r xhat + d) = r sum g xhat + d sum g)
   for (std::size_t j = 0; j < d; ++j) {
     float sg = sum_g_(0, j), sgx = sum_g_xhat_(0, j);
@@ -357,26 +414,28 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
     if (config_.scale) dgamma[j] += renorm_active_ ? r_[j] * sgx + d_[j] * sg : sgx;
   }
   if (!input_grad_needed_) return dx_;
+  if (used_batch_statistics_ && across()) {  // dx needs S_g and S_gx of the whole batch
+    across()->allreduce_sum(sum_g_.data(), sum_g_.size());
+    across()->allreduce_sum(sum_g_xhat_.data(), sum_g_xhat_.size());
+  }
+  // Pass 2. gamma r per feature (gamma = 1 without scale, r = 1 without renorm), hoisted.
   dx_.resize(n, d);
+  gamma_r_.resize(1, d);
+  float* gr = gamma_r_.data();
+  for (std::size_t j = 0; j < d; ++j)
+    gr[j] = renorm_active_ ? affine_scale_[j] * r_[j] : affine_scale_[j];
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t g = i % groups;
-    const float* s = inv_std_.row(g);
     if (!used_batch_statistics_) {
       // moving statistics (constants): dx = gamma/sqrt(moving_variance+eps) * g
-      for (std::size_t j = 0; j < d; ++j)
-        dx_(i, j) = (config_.scale ? gamma[j] : 1.0f) * s[j] * dy(i, j);
+      scale_row(d, dy.row(i), gr, inv_std_.row(g), dx_.row(i));
       continue;
     }
     // batch statistics: dx = gamma r/sqrt(var+eps) * (g - f sum g - xhat f sum(g xhat)),
     // f = w_i / W_g (1/N unweighted)
     const float f = weighted_ ? weights_[i] * inv_weight_[g] : inv_weight_[g];
-    const float* sg = sum_g_.row(g);
-    const float* sgx = sum_g_xhat_.row(g);
-    for (std::size_t j = 0; j < d; ++j) {
-      const float gamma_r = (config_.scale ? gamma[j] : 1.0f) * (renorm_active_ ? r_[j] : 1.0f);
-      const float scale = gamma_r * s[j];
-      dx_(i, j) = scale * (dy(i, j) - sg[j] * f - xhat_(i, j) * sgx[j] * f);
-    }
+    input_grad_row(d, dy.row(i), xhat_.row(i), gr, inv_std_.row(g), sum_g_.row(g),
+                   sum_g_xhat_.row(g), f, dx_.row(i));
   }
   return dx_;
 }

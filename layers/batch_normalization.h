@@ -77,6 +77,18 @@
 ///                                      this batch (constants: the moving-statistics backward);
 ///                                      they are then updated from the batch unless frozen
 ///
+/// synchronized (Keras' name; data-parallel training over P processes, docs/distributed.md):
+///   each process holds a shard of n_p rows of the batch of N = sum_p n_p rows, and every sum
+///   over rows above is summed over the processes (allreduce) before it is used:
+///     forward   mean = sum_p sum_i x_i / N,  var = sum_p sum_i (x_i - mean)^2 / N
+///     backward  dx_i = gamma / sqrt(var + eps) * (g_i - (1/N) S_g - xhat_i (1/N) S_gx),
+///               S_g = sum_p sum_i g_i,  S_gx = sum_p sum_i g_i xhat_i
+///   dgamma and dbeta take this shard's sums only; the fit loop sums gradients over processes.
+///   So P processes give the outputs, gradients and moving statistics of one process with the
+///   whole batch. Not with virtual_batch_size (ghost batches are taken within one batch).
+///   Without it each process normalizes with its shard's statistics (the fit loop then
+///   averages the moving statistics over processes).
+///
 /// single_sample_policy, for a training forward whose (ghost) batch has one row:
 ///   "zero_variance" var = 0, y = beta (Keras)   "error" throw (PyTorch)
 ///   "inference" normalize the batch with the moving statistics and update nothing (dlib)
@@ -133,6 +145,8 @@ struct BatchNormConfig {
   bool use_moving_statistics_in_training = false;
   /// Batch statistics weighted by the rows' sample weights.
   bool weighted_statistics = false;
+  /// Batch statistics over the whole batch split across processes (set_communicator).
+  bool synchronized = false;
   /// What a (ghost) batch of one row does in training.
   SingleSamplePolicy single_sample_policy = SingleSamplePolicy::ZeroVariance;
   ///@{
@@ -169,6 +183,9 @@ class BatchNormalization final : public Layer {
   /// The weights of the rows of the next training forward (null: unweighted); read only when
   /// weighted_statistics is on, and forgotten after that forward. `rows` must match its batch.
   void set_sample_weight(const float* weights, std::size_t rows) override;
+  /// The processes whose shards a synchronized layer's statistics span; unsynchronized
+  /// layers keep it but never use it.
+  void set_communicator(Communicator& communicator) override { communicator_ = &communicator; }
   ///@{
   /// Statistics of the last training batch (1 x D): mean and biased variance (with ghost
   /// batches, their means over the ghost batches).
@@ -206,6 +223,8 @@ class BatchNormalization final : public Layer {
     return config_.cumulative_average || config_.moving_average_debias;
   }
   void train_forward(const Tensor& x);
+  // Rows per ghost batch, n / G; synchronized: summed over the processes.
+  double global_rows(std::size_t n);
   void compute_renorm_correction();
   void update_statistics();
   // y = gamma * (x - mean) * inv_std + beta, caching xhat; row i uses row (i mod G) of mean
@@ -213,7 +232,11 @@ class BatchNormalization final : public Layer {
   void normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std);
   void normalize_with_moving_statistics(const Tensor& x);
 
+  // The processes the statistics are reduced across (synchronized), or null.
+  Communicator* across() { return config_.synchronized ? communicator_ : nullptr; }
+
   BatchNormConfig config_;
+  Communicator* communicator_ = &local_communicator();
   const float* pending_weights_ = nullptr;  // from set_sample_weight, for the next forward
   std::size_t pending_rows_ = 0;
   bool used_batch_statistics_ = false;  // how the last training forward normalized
@@ -230,6 +253,8 @@ class BatchNormalization final : public Layer {
   Tensor r_, d_;                        // 1 x D
   Tensor sum_g_, sum_g_xhat_;           // G x D, backward scratch
   Tensor xhat_, y_, dx_;                // N x D
+  Tensor affine_scale_, affine_shift_;  // 1 x D: gamma (1 without scale), beta (0 without center)
+  Tensor gamma_r_;                      // 1 x D, backward: gamma r (r = 1 without renorm)
 };
 
 }  // namespace normlab

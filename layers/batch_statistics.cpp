@@ -57,8 +57,27 @@ std::size_t group_count(std::size_t n, std::size_t k, bool merge) {
   return n / k;
 }
 
+namespace {
+// Row kernels over d features; restrict-qualified parameters let GCC vectorize them without
+// run-time overlap checks.
+// sum += w x
+void add_scaled_row(std::size_t d, float w, const float* __restrict x, float* __restrict sum) {
+  for (std::size_t j = 0; j < d; ++j) sum[j] += w * x[j];
+}
+
+// sum += w (x - m)^2
+void add_weighted_squares_row(std::size_t d, float w, const float* __restrict x,
+                              const float* __restrict m, float* __restrict sum) {
+  for (std::size_t j = 0; j < d; ++j) {
+    const float c = x[j] - m[j];
+    sum[j] += w * c * c;
+  }
+}
+}  // namespace
+
 void group_moments(const Tensor& x, const float* weights, std::size_t groups, Tensor& mean,
-                   Tensor& var, std::vector<float>& inv_weight, std::vector<double>& size) {
+                   Tensor& var, std::vector<float>& inv_weight, std::vector<double>& size,
+                   Communicator* across) {
   const std::size_t n = x.rows(), d = x.cols();
   mean.resize(groups, d);
   var.resize(groups, d);
@@ -75,9 +94,12 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
                   " for row " + std::to_string(i));
     inv_weight[g] += w;
     size[g] += static_cast<double>(w) * w;
-    float* m = mean.row(g);
-    const float* xr = x.row(i);
-    for (std::size_t j = 0; j < d; ++j) m[j] += w * xr[j];
+    add_scaled_row(d, w, x.row(i), mean.row(g));
+  }
+  if (across) {  // the sums of the whole batch
+    across->allreduce_sum(mean.data(), groups * d);
+    across->allreduce_sum(inv_weight.data(), groups);
+    if (weights) across->allreduce_sum(size.data(), groups);
   }
   for (std::size_t g = 0; g < groups; ++g) {
     const float total = inv_weight[g];
@@ -85,9 +107,8 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
       throw Error("the rows of ghost batch " + std::to_string(g) +
                   " have a total sample weight of 0; weighted_statistics needs a positive " +
                   "total in every ghost batch");
-    // n_g: the row count, or Kish's effective size (sum w)^2 / sum w^2 (equal when w = 1)
-    const std::size_t rows = n / groups + (g < n % groups ? 1 : 0);
-    size[g] = weights ? static_cast<double>(total) * total / size[g] : static_cast<double>(rows);
+    // n_g: the row count (W_g when w = 1), or Kish's effective size (sum w)^2 / sum w^2
+    size[g] = weights ? static_cast<double>(total) * total / size[g] : static_cast<double>(total);
     inv_weight[g] = 1.0f / total;
     float* m = mean.row(g);
     for (std::size_t j = 0; j < d; ++j) m[j] *= inv_weight[g];
@@ -95,15 +116,9 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
   // var_g = sum w (x - mean_g)^2 / W_g   (two passes)
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t g = i % groups;
-    const float w = weights ? weights[i] : 1.0f;
-    const float* m = mean.row(g);
-    const float* xr = x.row(i);
-    float* v = var.row(g);
-    for (std::size_t j = 0; j < d; ++j) {
-      const float c = xr[j] - m[j];
-      v[j] += w * c * c;
-    }
+    add_weighted_squares_row(d, weights ? weights[i] : 1.0f, x.row(i), mean.row(g), var.row(g));
   }
+  if (across) across->allreduce_sum(var.data(), groups * d);
   for (std::size_t g = 0; g < groups; ++g) {
     float* v = var.row(g);
     for (std::size_t j = 0; j < d; ++j) v[j] *= inv_weight[g];

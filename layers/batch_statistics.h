@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/communicator.h"
 #include "core/tensor.h"
 
 namespace normlab {
@@ -47,8 +48,12 @@ std::size_t group_count(std::size_t n, std::size_t k, bool merge);
 /// Moments of the G ghost batches of x. `weights` is null (every row weighs 1) or n weights >= 0
 /// whose sum is positive in every ghost batch. Resizes and fills mean and var (G x D),
 /// inv_weight (1 / W_g) and size (n_g), all without allocating once grown.
+/// `across` (synchronized statistics): x is this process's shard of a batch split over its
+/// processes; every per-channel sum above (sum w x, W_g, sum w^2, sum w (x - mean)^2) is summed
+/// over them before it is divided, so each process gets the moments of the whole batch.
 void group_moments(const Tensor& x, const float* weights, std::size_t groups, Tensor& mean,
-                   Tensor& var, std::vector<float>& inv_weight, std::vector<double>& size);
+                   Tensor& var, std::vector<float>& inv_weight, std::vector<double>& size,
+                   Communicator* across = nullptr);
 
 /// Weights of one update moving <- moving * keep + statistic * take, for the t-th update
 /// (t = 1 for the first):

@@ -104,11 +104,11 @@ std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
   c.freeze_statistics = r.boolean("freeze_statistics", false);
   c.use_moving_statistics_in_training = r.boolean("use_moving_statistics_in_training", false);
   c.weighted_statistics = r.boolean("weighted_statistics", false);
+  c.synchronized = r.boolean("synchronized", false);
   c.single_sample_policy = parse_single_sample_policy(
       r.string("single_sample_policy", "zero_variance", {"zero_variance", "error", "inference"}));
   r.require_null({"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"},
                  kUnsupported);
-  if (r.boolean("synchronized", false)) r.fail("synchronized", "false in a single process");
   std::unique_ptr<BatchNormalization> layer;
   try {
     layer = std::make_unique<BatchNormalization>(c);

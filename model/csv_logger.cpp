@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "model/sequential.h"
 
 namespace normlab {
 
@@ -45,7 +46,7 @@ CSVLogger::~CSVLogger() {
   if (file_) std::fclose(file_);
 }
 
-void CSVLogger::on_train_begin(Sequential&, int) {
+void CSVLogger::on_train_begin(Sequential& model, int) {
   if (file_) std::fclose(file_);
   // Appending to a file that already holds a header: write rows only (Keras' rule).
   std::error_code ec;
@@ -53,6 +54,15 @@ void CSVLogger::on_train_begin(Sequential&, int) {
   write_header_ = !append_ || ec || size == 0;
   file_ = open_log_file(filename_, append_ ? "a" : "w");
   keys_.clear();
+  // A fit resumed from a checkpoint starts with the epochs done before it: their rows are
+  // written again, so that the file reads as an uninterrupted run's.
+  if (append_) return;
+  const History history = model.fit_state().history;
+  for (std::size_t epoch = 0; epoch < history.epochs(); ++epoch) {
+    Logs logs;
+    for (const auto& key : history.keys) logs.emplace_back(key, history[key][epoch]);
+    on_epoch_end(model, static_cast<int>(epoch), logs);
+  }
 }
 
 void CSVLogger::on_epoch_end(Sequential&, int epoch, const Logs& logs) {

@@ -58,17 +58,24 @@ void Sequential::check_data(const Tensor& x, const Tensor* y, const std::string&
   loss_->check_targets(*y, output_dim());
 }
 
-float Sequential::train_step(const Tensor& x, const Tensor& y, const float* sample_weight) {
+float Sequential::train_step(const Tensor& x, const Tensor& y, const float* sample_weight,
+                             double global_rows) {
   // The rows' weights also weight BatchNormalization's statistics where weighted_statistics is
   // on (the layer reads them in this forward only).
   for (auto& layer : layers_) layer->set_sample_weight(sample_weight, x.rows());
   const Tensor& pred = forward(x, Mode::Train);
   const float batch_loss = loss_->forward(pred, y, sample_weight);
+  parallel_.begin_step(metrics_);
   for (auto& m : metrics_) m.update(pred, y, sample_weight);
   zero_grad();
-  backward(loss_->backward());
+  // Data-parallel (several processes): the gradients of the global loss, summed over shards.
+  const double rows = static_cast<double>(x.rows());
+  backward(parallel_.loss_gradient(loss_->backward(), rows, global_rows));
+  const float loss =
+      parallel_.reduce(trainable_variables(), batch_loss, rows, global_rows, metrics_);
   optimizer_->apply(trainable_variables());
-  return batch_loss;
+  parallel_.average_state(variables_);
+  return loss;
 }
 
 float Sequential::train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight) {
@@ -77,7 +84,7 @@ float Sequential::train_on_batch(const Tensor& x, const Tensor& y, const float* 
     throw Error("train_on_batch: " + std::to_string(x.rows()) + " input rows but " +
                 std::to_string(y.rows()) + " target rows");
   for (auto& m : metrics_) m.reset();
-  return train_step(x, y, sample_weight);
+  return train_step(x, y, sample_weight, parallel_.global_rows(x.rows()));
 }
 
 Logs Sequential::epoch_logs(double loss_sum, double rows, const std::string& prefix) const {
@@ -112,50 +119,100 @@ History Sequential::fit(const Dataset& data_in, FitOptions o) {
 
   Batcher batcher(train.size(), o.batch_size, o.shuffle, o.seed);
   const std::size_t batches = o.steps_per_epoch ? o.steps_per_epoch : batcher.num_batches();
+  FitState s;  // the loop's position, which fit_state() reports
+  if (o.resume_from) {
+    s = std::move(*o.resume_from);
+    check_resumable(s, o.epochs, batches);
+    batcher.set_state(s.batcher);
+    for (std::size_t i = 0; i < metrics_.size(); ++i) metrics_[i].set_state(s.metrics[i]);
+  }
+  // Data-parallel: every process needs a row of every batch, the last (smallest) one included.
+  const std::size_t processes = static_cast<std::size_t>(communicator().size());
+  const std::size_t smallest = train.size() - (batcher.num_batches() - 1) * o.batch_size;
+  if (smallest < processes)
+    throw Error("fit: a batch of " + std::to_string(smallest) + " rows cannot be split over " +
+                std::to_string(processes) + " processes (each needs at least one row); use " +
+                "at most " + std::to_string(smallest) + " processes or another batch_size");
   ProgressBar progress(o.verbose);
   std::vector<Callback*> callbacks;
-  if (o.verbose > 0) callbacks.push_back(&progress);
+  if (o.verbose > 0 && communicator().rank() == 0) callbacks.push_back(&progress);
   callbacks.insert(callbacks.end(), o.callbacks.begin(), o.callbacks.end());
 
-  History history;
+  // fit_state() reads the loop's position while fit runs, and only then.
+  struct Running {
+    Sequential& model;
+    ~Running() { model.fit_position_ = nullptr, model.fit_batcher_ = nullptr; }
+  } running{*this};
+  fit_position_ = &s;
+  fit_batcher_ = &batcher;
+
   Dataset batch;
   StepInfo step;
   stop_training = false;
   for (auto* c : callbacks) c->on_train_begin(*this, o.epochs);
-  for (int epoch = 0; epoch < o.epochs && !stop_training; ++epoch) {
-    for (auto* c : callbacks) c->on_epoch_begin(*this, epoch, batches);
-    for (auto& m : metrics_) m.reset();
-    double loss_sum = 0.0, rows = 0.0;
-    for (std::size_t b = 0; b < batches && !stop_training; ++b) {
+  while (s.epoch < o.epochs && !stop_training) {
+    for (auto* c : callbacks) c->on_epoch_begin(*this, s.epoch, batches);
+    if (s.batch == 0) {  // a resumed epoch keeps its sums and metrics
+      for (auto& m : metrics_) m.reset();
+      s.loss_sum = s.rows = 0.0;
+    }
+    while (s.batch < batches && !stop_training) {
       if (!batcher.in_epoch()) batcher.begin_epoch();
-      Batcher::gather(train, *batcher.next(), batch);
+      const auto rows = *batcher.next();  // the whole batch; this process trains on its shard
+      Batcher::gather(train, parallel_.shard(rows), batch);
       const float* weights = batch.sample_weight.empty() ? nullptr : batch.sample_weight.data();
+      const double n = static_cast<double>(rows.size());
       // Metrics accumulate over the epoch: no reset between steps, unlike train_on_batch.
-      const float batch_loss = train_step(batch.x, batch.y, weights);
+      const float batch_loss = train_step(batch.x, batch.y, weights, n);
 
-      const double n = static_cast<double>(batch.size());
-      loss_sum += batch_loss * n;  // Keras weights each batch's loss by its row count
-      rows += n;
-      step.epoch = epoch;
-      step.batch = b;
+      s.loss_sum += batch_loss * n;  // Keras weights each batch's loss by its row count
+      s.rows += n;
+      step.epoch = s.epoch;
+      step.batch = s.batch++;
       step.batches = batches;
-      ++step.step;
-      step.rows = batch.size();
+      step.step = ++s.step;
+      step.rows = rows.size();
       step.batch_loss = batch_loss;
-      if (!callbacks.empty()) refresh_running_logs(step.running, loss_sum, rows, metrics_);
+      if (!callbacks.empty()) refresh_running_logs(step.running, s.loss_sum, s.rows, metrics_);
       for (auto* c : callbacks) c->on_batch_end(*this, step);
     }
-    Logs logs = epoch_logs(loss_sum, rows, "");
+    Logs logs = epoch_logs(s.loss_sum, s.rows, "");
     if (validation) {
       Logs val = evaluate(validation->x, validation->y, o.batch_size);
       for (auto& [name, value] : val) logs.emplace_back("val_" + name, value);
       for (auto& m : metrics_) m.reset();
     }
-    history.append(logs);
-    for (auto* c : callbacks) c->on_epoch_end(*this, epoch, logs);
+    s.history.append(logs);
+    const int finished = s.epoch++;
+    s.batch = 0;
+    for (auto* c : callbacks) c->on_epoch_end(*this, finished, logs);
   }
   for (auto* c : callbacks) c->on_train_end(*this);
-  return history;
+  return std::move(s.history);
+}
+
+FitState Sequential::fit_state() const {
+  check(fit_position_ != nullptr, "fit_state: no fit is running");
+  FitState s = *fit_position_;
+  s.batcher = fit_batcher_->state();
+  s.metrics.clear();
+  for (const auto& m : metrics_) s.metrics.push_back(m.state());
+  return s;
+}
+
+void Sequential::check_resumable(const FitState& s, int epochs, std::size_t batches) const {
+  const std::string where = "fit: resume_from: ";
+  check(s.epoch >= 0 && s.epoch <= epochs, where + "epoch " + std::to_string(s.epoch) +
+                                               " is outside the fit's " + std::to_string(epochs) +
+                                               " epochs");
+  check(s.batch <= batches, where + "batch " + std::to_string(s.batch) + " is past the " +
+                                std::to_string(batches) + " batches of an epoch");
+  check(s.history.epochs() == static_cast<std::size_t>(s.epoch),
+        where + "the history holds " + std::to_string(s.history.epochs()) + " epochs, but epoch " +
+            std::to_string(s.epoch) + " is in progress");
+  check(s.metrics.size() == metrics_.size(), where + std::to_string(s.metrics.size()) +
+                                                 " metric states for the model's " +
+                                                 std::to_string(metrics_.size()) + " metrics");
 }
 
 Logs Sequential::evaluate(const Tensor& x, const Tensor& y, std::size_t batch_size) {

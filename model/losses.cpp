@@ -23,12 +23,27 @@ void check_range(const Loss& loss, const Tensor& y_true, float low, float high, 
     for (std::size_t c = 0; c < y_true.cols(); ++c) {
       const float v = y_true(r, c);
       if (!(std::isfinite(v) && v >= low && v <= high && (!integer || v == std::floor(v))))
-        throw Error(loss.name() + ": target at row " + std::to_string(r) + ", column " +
-                    std::to_string(c) + " is " + std::to_string(v) + "; expected " +
-                    (integer ? "an integer class index" : "a value") + " in [" +
-                    std::to_string(static_cast<int>(low)) + ", " +
-                    std::to_string(static_cast<int>(high)) + "]");
+        throw TargetError(loss.name(), r, c,
+                          "is " + std::to_string(v) + "; expected " +
+                              (integer ? "an integer class index" : "a value") + " in [" +
+                              std::to_string(static_cast<int>(low)) + ", " +
+                              std::to_string(static_cast<int>(high)) + "]");
     }
+}
+
+// Categorical targets are distributions over the classes: sum_k y_k = 1 (one-hot rows, or soft
+// labels). A row of zeros would add no loss, a row of several ones would ask for several
+// classes at once. The tolerance admits rounded soft labels such as 0.333, 0.333, 0.333.
+constexpr float kRowSumTolerance = 1e-2f;
+void check_rows_sum_to_one(const Loss& loss, const Tensor& y_true) {
+  for (std::size_t r = 0; r < y_true.rows(); ++r) {
+    float sum = 0.0f;
+    for (std::size_t c = 0; c < y_true.cols(); ++c) sum += y_true(r, c);
+    if (!(std::fabs(sum - 1.0f) <= kRowSumTolerance))
+      throw TargetError(loss.name(), r, std::nullopt,
+                        "sums to " + std::to_string(sum) +
+                            "; expected a one-hot row (or class probabilities summing to 1)");
+  }
 }
 
 class MeanSquaredError final : public Loss {
@@ -96,6 +111,7 @@ class CategoricalCrossentropy : public Loss {
     if (!sparse_) {
       Loss::check_targets(y_true, outputs);
       check_range(*this, y_true, 0.0f, 1.0f, false);
+      check_rows_sum_to_one(*this, y_true);
       return;
     }
     if (y_true.cols() != 1)
@@ -157,10 +173,22 @@ void Loss::check_targets(const Tensor& y_true, std::size_t outputs) const {
                                std::to_string(outputs) + " target columns, one per output"));
   for (std::size_t r = 0; r < y_true.rows(); ++r)
     for (std::size_t c = 0; c < y_true.cols(); ++c)
-      if (!std::isfinite(y_true(r, c)))
-        throw Error(name() + ": target at row " + std::to_string(r) + ", column " +
-                    std::to_string(c) + " is not finite");
+      if (!std::isfinite(y_true(r, c))) throw TargetError(name(), r, c, "is not finite");
 }
+
+namespace {
+std::string place(std::size_t row, std::optional<std::size_t> column) {
+  return "at row " + std::to_string(row) +
+         (column ? ", column " + std::to_string(*column) : std::string());
+}
+}  // namespace
+
+TargetError::TargetError(const std::string& loss, std::size_t row,
+                         std::optional<std::size_t> column, const std::string& problem)
+    : Error(loss + ": target " + place(row, column) + " " + problem),
+      row_(row),
+      column_(column),
+      unplaced_(loss + ": target " + problem) {}
 
 float Loss::forward(const Tensor& y_pred, const Tensor& y_true, const float* sample_weight) {
   const std::size_t n = y_pred.rows();

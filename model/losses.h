@@ -17,12 +17,34 @@
 /// @endverbatim
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "core/error.h"
 #include "core/tensor.h"
 
 namespace normlab {
+
+/// A target value (or row) a loss does not accept, with its place in the targets, so that a
+/// caller that knows where the rows came from (a CSV file) can point at the cell.
+class TargetError : public Error {
+ public:
+  /// what(): "<loss>: target at row R, column C <problem>" ("..., row R <problem>" for a row).
+  TargetError(const std::string& loss, std::size_t row, std::optional<std::size_t> column,
+              const std::string& problem);
+  std::size_t row() const { return row_; }  ///< 0-based row of the targets
+  /// 0-based column of the targets; empty when the whole row is at fault (a one-hot row).
+  std::optional<std::size_t> column() const { return column_; }
+  /// The message without the place: "<loss>: target <problem>".
+  const std::string& unplaced() const { return unplaced_; }
+
+ private:
+  std::size_t row_;
+  std::optional<std::size_t> column_;
+  std::string unplaced_;
+};
 
 /// A loss with Keras' sum_over_batch_size reduction and its gradient.
 class Loss {
@@ -32,7 +54,11 @@ class Loss {
   /// Predictions are logits (no sigmoid or softmax applied).
   bool from_logits() const { return from_logits_; }
 
-  /// Throws unless targets of this shape and these values fit predictions of width `outputs`.
+  /// Throws unless targets of this shape and these values fit predictions of width `outputs`:
+  /// finite numbers; for binary_crossentropy in [0, 1]; for categorical_crossentropy in [0, 1]
+  /// with each row summing to 1 (one-hot, or probabilities); for
+  /// sparse_categorical_crossentropy one integer class index in [0, outputs) per row. A bad
+  /// value or row is a TargetError.
   virtual void check_targets(const Tensor& y_true, std::size_t outputs) const;
 
   /// The batch loss; sample_weight is null or N weights. Keeps dL/dpred for backward().

@@ -9,6 +9,7 @@
 /// @endverbatim
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,13 @@ class Metric {
   void update(const Tensor& y_pred, const Tensor& y_true, const float* sample_weight = nullptr);
   /// The weighted fraction of correct rows so far.
   float result() const { return total_ > 0.0 ? static_cast<float>(correct_ / total_) : 0.0f; }
+
+  /// The accumulators (weighted correct rows, weighted rows), for checkpoints.
+  using State = std::array<double, 2>;
+  /// The accumulators, to save mid-epoch.
+  State state() const { return {correct_, total_}; }
+  /// Restores accumulators from state().
+  void set_state(const State& s) { correct_ = s[0], total_ = s[1]; }
 
  private:
   std::string name_;

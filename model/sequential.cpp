@@ -52,6 +52,7 @@ Layer& Sequential::add(std::unique_ptr<Layer> layer) {
   }
   layer->build(output_dim(), rng_);
   layer->set_input_grad_needed(!layers_.empty());
+  layer->set_communicator(parallel_.communicator());
   variables_.push_back(layer->variables());
   layers_.push_back(std::move(layer));
   return *layers_.back();
@@ -101,6 +102,11 @@ const Tensor& Sequential::backward(const Tensor& dy) {
   const Tensor* g = &dy;
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
   return *g;
+}
+
+void Sequential::set_communicator(Communicator& communicator) {
+  parallel_.set_communicator(communicator);
+  for (auto& layer : layers_) layer->set_communicator(communicator);
 }
 
 void Sequential::zero_grad() {

@@ -28,6 +28,7 @@
 #include "core/layer.h"
 #include "data/dataset.h"
 #include "model/callbacks.h"
+#include "model/data_parallel.h"
 #include "model/losses.h"
 #include "model/metrics.h"
 #include "optim/optimizer.h"
@@ -52,6 +53,10 @@ struct FitOptions {
   std::size_t steps_per_epoch = 0;                          ///< 0: every batch of the data
   /// Listeners, called in this order; not owned.
   std::vector<Callback*> callbacks;
+  /// Continue from this position (a checkpoint's, io/checkpoint.h) instead of the start: the
+  /// model, its optimizer and its Rng restored first, the same data and options given again.
+  /// The resumed fit then ends exactly where an uninterrupted one would.
+  std::optional<FitState> resume_from;
 };
 
 /// A stack of layers, Keras' Sequential model: fit, evaluate, predict, or a custom loop.
@@ -138,14 +143,28 @@ class Sequential {
   ///@}
   /// The stream that initializes weights.
   Rng& rng() { return rng_; }
+  /// Trains data-parallel over these processes (docs/distributed.md, model/data_parallel.h):
+  /// fit() gives each its shard of every batch (batch_size stays the global batch) and sums
+  /// gradients over them; synchronized BatchNormalization layers reduce their statistics
+  /// across them. Every process must build the model from the same seed. It must outlive fit.
+  void set_communicator(Communicator& communicator);
+  /// The processes set by set_communicator (local_communicator() by default).
+  Communicator& communicator() const { return parallel_.communicator(); }
+  /// Where the running fit stands (between two steps, e.g. in a callback), for a checkpoint;
+  /// throws when no fit is running.
+  FitState fit_state() const;
   bool stop_training = false;  ///< a callback sets it to end fit after the current step
 
  private:
   // forward (training), loss, metrics update, backward, optimizer step; returns the loss.
-  float train_step(const Tensor& x, const Tensor& y, const float* sample_weight);
+  // x is this process's shard of a batch of global_rows rows (data_parallel.h).
+  float train_step(const Tensor& x, const Tensor& y, const float* sample_weight,
+                   double global_rows);
   void check_compiled(const char* what) const;
   void check_data(const Tensor& x, const Tensor* y, const std::string& what) const;
   Logs epoch_logs(double loss_sum, double rows, const std::string& prefix) const;
+  // A resume_from position that fits this model and these fit options, or an Error.
+  void check_resumable(const FitState& s, int epochs, std::size_t batches) const;
 
   std::size_t input_dim_;
   Rng rng_;
@@ -157,6 +176,10 @@ class Sequential {
   std::unique_ptr<Loss> loss_;
   std::vector<Metric> metrics_;
   Tensor predict_buffer_;
+  DataParallel parallel_;
+  // The running fit's position and batcher, for fit_state(); null outside fit.
+  const FitState* fit_position_ = nullptr;
+  const Batcher* fit_batcher_ = nullptr;
 };
 
 }  // namespace normlab

@@ -7,13 +7,7 @@ namespace normlab {
 void Optimizer::apply(const std::vector<Variable>& vars) {
   // Slots are made at the first call; later calls allocate nothing (slot_names() does, so it
   // is read only then), and every check builds its message only when it fails.
-  if (slots_.empty()) {
-    slots_per_variable_ = slot_names().size();
-    slots_.reserve(vars.size() * slots_per_variable_);
-    for (const auto& v : vars)
-      for (std::size_t s = 0; s < slots_per_variable_; ++s)
-        slots_.emplace_back(v.value->rows(), v.value->cols(), 0.0f);
-  }
+  build_slots(vars);
   const std::size_t per_var = slots_per_variable_;
   if (slots_.size() != vars.size() * per_var)
     throw Error(class_name() + ": called with " + std::to_string(vars.size()) +
@@ -34,6 +28,15 @@ void Optimizer::apply(const std::vector<Variable>& vars) {
     update(v, per_var ? &slots_[i * per_var] : nullptr, t);
   }
   iterations_ = t;
+}
+
+void Optimizer::build_slots(const std::vector<Variable>& vars) {
+  if (!slots_.empty()) return;
+  slots_per_variable_ = slot_names().size();
+  slots_.reserve(vars.size() * slots_per_variable_);
+  for (const auto& v : vars)
+    for (std::size_t s = 0; s < slots_per_variable_; ++s)
+      slots_.emplace_back(v.value->rows(), v.value->cols(), 0.0f);
 }
 
 std::vector<Variable> Optimizer::slot_variables() {

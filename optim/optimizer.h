@@ -30,8 +30,12 @@ class Optimizer {
   std::int64_t iterations() const { return iterations_; }
   /// Restores the step count (a resumed checkpoint).
   void set_iterations(std::int64_t iterations) { iterations_ = iterations; }
-  /// Every slot as a named variable ("m/3": Adam's first moment of variable 3), for checkpoints.
+  /// Every slot as a named variable ("m/3": Adam's first moment of variable 3), for checkpoints;
+  /// none before the slots are made.
   std::vector<Variable> slot_variables();
+  /// Makes the slots (zero) for `vars` as the first apply() would, unless they exist: a restored
+  /// optimizer state is then copied into slot_variables().
+  void build_slots(const std::vector<Variable>& vars);
 
  protected:
   /// The names of the per-variable state tensors ("m", "v").

@@ -125,6 +125,16 @@ TEST_CASE("Activations stay finite for large inputs") {
   CHECK(p(0, 3) == 1.0f);
 }
 
+// A NaN must reach the loss, where TerminateOnNaN sees it (as in TensorFlow and PyTorch): an
+// activation that turned it into a number would hide a diverged layer below it.
+TEST_CASE("Activations pass NaN on") {
+  const Tensor x{{std::nanf(""), 1.0f, 0.5f, -1.0f}};  // softmax: the whole row becomes NaN
+  for (const char* name : kActivations) {
+    CAPTURE(name);
+    CHECK(std::isnan(apply(name, x)(0, 0)));
+  }
+}
+
 TEST_CASE("Activation errors: unknown name, wrong width, backward before a training forward") {
   CHECK_THROWS_WITH_AS(Activation("gelu"),
                        doctest::Contains("unknown activation 'gelu': expected one of linear, "

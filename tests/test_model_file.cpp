@@ -25,27 +25,16 @@
 #include "optim/adam.h"
 #include "optim/registry.h"
 
+#include "model_file_cases.h"
+#include "temp_dir.h"
+
 using namespace normlab;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-namespace {
+using normlab::testing::TempDir;
 
-// A fresh directory in the temp directory, removed with its contents on destruction.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("normlab_test_model_file_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
+namespace {
 
 json read_json(const fs::path& file) {
   std::ifstream in(file);
@@ -376,12 +365,7 @@ TEST_CASE("load_model: every malformed field is an error naming the file and the
   const auto bin_size = fs::file_size(bin);
   write_text(root / "outside.bin", std::string(bin_size, '\0'));
 
-  struct Case {
-    const char* name;
-    std::function<void(json&)> edit_json;
-    std::function<void(const fs::path&)> edit_dir;
-    std::string message;  // the start, after "DIR/model.json: " unless it starts with '/'
-  };
+  using Case = testing::ModelFileCase;
   auto weight = [](json& m, int i) -> json& { return m["weightsManifest"][0]["weights"][i]; };
   const std::vector<Case> cases = {
       {"parent path", [](json& m) { m["weightsManifest"][0]["paths"][0] = "../weights.bin"; },
@@ -526,22 +510,7 @@ TEST_CASE("load_model: every malformed field is an error naming the file and the
        "cannot read it: No such file or directory (a saved model is a directory holding "
        "model.json and weights.bin)"},
   };
-  for (const auto& c : cases) {
-    const std::string name = c.name;
-    CAPTURE(name);
-    const fs::path dir = root / c.name;
-    fs::copy(root / "good", dir);
-    if (c.edit_json) {
-      json m = good;
-      c.edit_json(m);
-      write_text(dir / "model.json", m.dump());
-    }
-    if (c.edit_dir) c.edit_dir(dir);
-    const std::string expected = c.message.starts_with("/")
-                                     ? dir.string() + c.message
-                                     : (dir / "model.json").string() + ": " + c.message;
-    CHECK(error_of([&] { load_model(dir); }).starts_with(expected));
-  }
+  testing::check_model_file_cases(root.path, cases);
 
   // A symbolic link to a file in the model's own directory is fine.
   const fs::path linked = root / "linked";

@@ -136,6 +136,7 @@ TEST_CASE("get_config round trip: layer_to_json then layer_from_config gives the
                          .epsilon = 0.01f,
                          .center = false,
                          .moving_variance_update = VarianceUpdate::Unbiased,
+                         .synchronized = true,
                          .name = "b"});
   Activation act(ActivationConfig{.activation = "softmax", .name = "a"});
   bn.set_trainable(false);
@@ -146,6 +147,7 @@ TEST_CASE("get_config round trip: layer_to_json then layer_from_config gives the
     CHECK(back->class_name() == layer->class_name());
     CHECK(back->get_config() == layer->get_config());
   }
+  CHECK(bn.get_config()["synchronized"] == true);
 }
 
 TEST_CASE("Layer configs: unknown keys, out-of-range values and regularizers are errors") {
@@ -166,9 +168,10 @@ TEST_CASE("Layer configs: unknown keys, out-of-range values and regularizers are
                        Error);
   CHECK_THROWS_WITH_AS(layer_from_config("BatchNormalization", {{"axis", 0}}, kPath),
                        doctest::Contains("axis: expected -1 (the feature axis), got 0"), Error);
-  CHECK_THROWS_WITH_AS(layer_from_config("BatchNormalization", {{"synchronized", true}}, kPath),
-                       doctest::Contains("synchronized: expected false in a single process"),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      layer_from_config("BatchNormalization", {{"synchronized", true}, {"virtual_batch_size", 4}},
+                        kPath),
+      doctest::Contains("synchronized and virtual_batch_size exclude each other"), Error);
   CHECK_THROWS_WITH_AS(
       layer_from_config("BatchNormalization",
                         {{"gamma_regularizer", {{"class_name", "L2"}, {"config", {{"l2", 0.01}}}}}},

@@ -16,24 +16,15 @@
 #include "layers/batch_normalization.h"
 #include "model/csv_logger.h"
 #include "optim/registry.h"
+#include "temp_dir.h"
 
 using namespace normlab;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
+using normlab::testing::TempDir;
 
-// A fresh folder in the temp directory, removed with its contents on destruction.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("normlab_test_train_config_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 // The Example-3 classifier on generated data, small enough to train in milliseconds.
 json base_config() {
@@ -327,7 +318,7 @@ TEST_CASE("train config: CSV data, relative paths and label columns") {
 TEST_CASE("train config errors: callbacks") {
   CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "EarlyStopping"}]}})")) ==
         "fit.callbacks[0].class_name: unknown callback 'EarlyStopping'; expected one of "
-        "CSVLogger, StepLogger");
+        "CSVLogger, PreciseBN, StepLogger, TerminateOnNaN");
   CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "CSVLogger"}]}})")) ==
         "fit.callbacks[0].config.filename: expected a file name, got nothing");
   CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "CSVLogger", "config":

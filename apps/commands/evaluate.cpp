@@ -6,6 +6,7 @@
 #include "apps/report.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "model/losses.h"
 
 namespace normlab {
 
@@ -19,7 +20,13 @@ int run_evaluate(const EvaluateOptions& o) {
   check(!labels.empty(), o.model_dir +
                              ": the model does not record its label columns; name them with "
                              "--label-columns");
-  const Dataset data = read_model_input(saved, o.data, labels);
+  CsvOrigin origin;
+  const Dataset data = read_model_input(saved, o.data, labels, &origin);
+  try {
+    saved.model.loss().check_targets(data.y, saved.model.output_dim());
+  } catch (const TargetError& e) {
+    throw Error(origin.label_cell(e.row(), e.column()) + ": " + e.unplaced());
+  }
   std::printf("Evaluation of %s on %s (%zu rows, inference mode):\n%s", o.model_dir.c_str(),
               o.data.c_str(), data.size(),
               evaluation_report(saved.model, data, o.batch_size).c_str());

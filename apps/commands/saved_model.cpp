@@ -38,8 +38,8 @@ SavedModel open_saved_model(const std::string& dir) {
 }
 
 Dataset read_model_input(const SavedModel& saved, const std::string& csv,
-                         const std::vector<std::string>& label_columns) {
-  Dataset data = read_csv(csv, label_columns);
+                         const std::vector<std::string>& label_columns, CsvOrigin* origin) {
+  Dataset data = read_csv(csv, label_columns, origin);
   std::vector<std::string> features;
   for (const auto& name : csv_header(csv))
     if (std::find(label_columns.begin(), label_columns.end(), name) == label_columns.end())
@@ -53,6 +53,14 @@ Dataset read_model_input(const SavedModel& saved, const std::string& csv,
         csv + ": " + std::to_string(data.x.cols()) + " feature columns, but the model in " +
             saved.dir + " takes inputs of width " + std::to_string(saved.model.input_dim()));
   return data;
+}
+
+std::vector<std::string> label_columns_in(const SavedModel& saved, const std::string& csv) {
+  std::vector<std::string> present;
+  const auto header = csv_header(csv);
+  for (const auto& name : saved.label_columns)
+    if (std::find(header.begin(), header.end(), name) != header.end()) present.push_back(name);
+  return present;
 }
 
 }  // namespace normlab

@@ -2,7 +2,9 @@
 // run_interop.cmake runs them in turn:
 //   normlab_tfjs_interop write DIR   trains Dense(8) -> BatchNormalization -> ReLU ->
 //                                    Dense(1, sigmoid) for 12 steps, saves it as
-//                                    DIR/normlab_model and its predictions (inference mode) as
+//                                    DIR/normlab_model, its BatchNormalization folded into the
+//                                    Dense (io/fold.h) as DIR/normlab_folded_model, and the
+//                                    unfolded model's predictions (inference mode) as
 //                                    DIR/normlab_predictions.json {"x": [[...]], "y": [[...]]}
 //   normlab_tfjs_interop check DIR   loads DIR/tfjs_model, which TensorFlow.js built, trained and
 //                                    saved, and predicts DIR/tfjs_predictions.json's x: the
@@ -17,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/fold.h"
 #include "io/model_file.h"
 #include "normlab.h"
 
@@ -53,6 +56,7 @@ int write(const fs::path& dir) {
   make_data(x, y, 3);
   model.fit(x, y, {.batch_size = 16, .epochs = 4, .verbose = 0});
   save_model(model, dir / "normlab_model");
+  fold_saved_model(dir / "normlab_model", dir / "normlab_folded_model");
 
   Tensor eval(16, 5), unused(16, 1);
   make_data(eval, unused, 4);

@@ -2,6 +2,8 @@
 //   node roundtrip.js DIR
 // 1. Loads DIR/normlab_model, which normlab trained and saved, with tf.loadLayersModel and
 //    predicts DIR/normlab_predictions.json's x: the outputs must be normlab's y within 1e-5.
+//    The same for DIR/normlab_folded_model, the model with its BatchNormalization folded into
+//    the Dense before it (normlab export --fold-bn), which must hold no BatchNormalization.
 // 2. Builds Dense(8) -> BatchNormalization -> ReLU -> Dense(1, sigmoid) in TensorFlow.js
 //    (its default initializers), trains it with model.fit so that the moving statistics move,
 //    and saves it as DIR/tfjs_model (model.json + weights.bin, as tfjs-node's file:// handler
@@ -87,20 +89,30 @@ function makeData(rows, seed) {
   return {x, y};
 }
 
-async function loadNormlabModel(dir) {
-  const model = await tf.loadLayersModel(fileLoader(path.join(dir, 'normlab_model')));
+// Loads DIR/name and checks its predictions against normlab's; returns the model.
+async function loadAndPredict(dir, name) {
+  const model = await tf.loadLayersModel(fileLoader(path.join(dir, name)));
   const expected = JSON.parse(fs.readFileSync(path.join(dir, 'normlab_predictions.json'), 'utf8'));
   const predicted = model.predict(tf.tensor2d(expected.x)).arraySync();
   const diff = maxAbsDifference(predicted, expected.y);
-  console.log(`TensorFlow.js on normlab's model: max |difference| ${diff.toPrecision(3)} ` +
+  console.log(`TensorFlow.js on ${name}: max |difference| ${diff.toPrecision(3)} ` +
               `over ${predicted.length} predictions`);
-  if (!(diff <= TOLERANCE)) fail(`more than ${TOLERANCE}`);
+  if (!(diff <= TOLERANCE)) fail(`${name}: more than ${TOLERANCE}`);
+  return model;
+}
+
+async function loadNormlabModel(dir) {
+  const model = await loadAndPredict(dir, 'normlab_model');
   const movingMean = model.getLayer('batch_normalization').getWeights()[2].arraySync();
   if (movingMean.every((v) => v === 0)) fail('the moving mean read back as zeros');
   if (model.optimizer == null) fail('normlab\'s trainingConfig did not compile the model');
   const metadata = model.getUserDefinedMetadata();
   if (metadata == null || metadata.normlab == null || metadata.normlab.version == null) {
     fail('userDefinedMetadata.normlab.version is missing');
+  }
+  const folded = await loadAndPredict(dir, 'normlab_folded_model');
+  if (folded.layers.some((layer) => layer.getClassName() === 'BatchNormalization')) {
+    fail('normlab_folded_model still holds a BatchNormalization layer');
   }
 }
 

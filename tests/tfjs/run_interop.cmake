@@ -1,7 +1,7 @@
 # Runs the TensorFlow.js interoperability test (cmake -P; tests/CMakeLists.txt passes the
 # variables): installs @tensorflow/tfjs from package-lock.json into WORK_DIR when it is missing
 # or out of date, then
-#   INTEROP write WORK_DIR        normlab trains and saves a model
+#   INTEROP write WORK_DIR        normlab trains and saves a model, and its folded form
 #   node roundtrip.js WORK_DIR    TensorFlow.js loads it and compares, then saves its own
 #   INTEROP check WORK_DIR        normlab loads TensorFlow.js' model and compares
 # Node.js and npm are required: without them the test fails, it is never skipped.
@@ -42,7 +42,7 @@ if(NOT installed STREQUAL wanted)
   file(COPY_FILE "${SOURCE_DIR}/package-lock.json" "${WORK_DIR}/node_modules/installed-lock.json")
 endif()
 
-foreach(dir normlab_model tfjs_model)
+foreach(dir normlab_model normlab_folded_model tfjs_model)
   file(REMOVE_RECURSE "${WORK_DIR}/${dir}")
 endforeach()
 run("${INTEROP}" write "${WORK_DIR}")

@@ -1,0 +1,106 @@
+#include "model/precise_bn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "layers/batch_normalization.h"
+
+namespace normlab {
+
+namespace {
+
+// Chan, Golub & LeVeque's pairwise update: merges the moments of one batch (count n_b, mean_b,
+// sum of squared deviations M2_b, both computed in two passes in double) into the running ones.
+void merge_batch(const Tensor& y, PopulationMoments& total, std::vector<double>& m2) {
+  const std::size_t n_b = y.rows(), d = y.cols();
+  const double n = static_cast<double>(total.count + n_b);
+  for (std::size_t j = 0; j < d; ++j) {
+    double mean_b = 0.0;
+    for (std::size_t i = 0; i < n_b; ++i) mean_b += y(i, j);
+    mean_b /= static_cast<double>(n_b);
+    double m2_b = 0.0;
+    for (std::size_t i = 0; i < n_b; ++i) m2_b += (y(i, j) - mean_b) * (y(i, j) - mean_b);
+    const double delta = mean_b - total.mean[j];
+    const double n_a = static_cast<double>(total.count);
+    total.mean[j] += delta * static_cast<double>(n_b) / n;
+    m2[j] += m2_b + delta * delta * n_a * static_cast<double>(n_b) / n;
+  }
+  total.count += n_b;
+}
+
+void check_request(const Sequential& model, const Tensor& x, const RecalibrateOptions& o) {
+  check(x.rows() > 0, "recalibrate_batchnorm: the data has no rows");
+  check(x.cols() == model.input_dim(),
+        "recalibrate_batchnorm: the data has " + std::to_string(x.cols()) +
+            " columns, but the model takes inputs of width " + std::to_string(model.input_dim()));
+  check(o.batch_size > 0, "recalibrate_batchnorm: batch_size must be at least 1, got 0");
+}
+
+}  // namespace
+
+PopulationMoments layer_input_moments(Sequential& model, const Tensor& x, std::size_t index,
+                                      const RecalibrateOptions& options) {
+  check_request(model, x, options);
+  check(index < model.num_layers(), "layer_input_moments: layer index " + std::to_string(index) +
+                                        " is out of range; the model has " +
+                                        std::to_string(model.num_layers()) + " layers");
+  const std::size_t rows =
+      options.batches == 0 ? x.rows() : std::min(x.rows(), options.batches * options.batch_size);
+  const std::size_t width = model.layer(index).input_dim();
+  PopulationMoments total{0, std::vector<double>(width, 0.0), {}};
+  std::vector<double> m2(width, 0.0);
+  Tensor batch;
+  for (std::size_t start = 0; start < rows; start += options.batch_size) {
+    const std::size_t n = std::min(options.batch_size, rows - start);
+    batch.resize(n, x.cols());
+    std::memcpy(batch.data(), x.row(start), n * x.cols() * sizeof(float));
+    const Tensor* y = &batch;
+    for (std::size_t i = 0; i < index; ++i) y = &model.layer(i).forward(*y, Mode::Infer);
+    merge_batch(*y, total, m2);
+  }
+  total.variance.resize(width);
+  for (std::size_t j = 0; j < width; ++j)
+    total.variance[j] = m2[j] / static_cast<double>(total.count);
+  return total;
+}
+
+void recalibrate_batchnorm(Sequential& model, const Tensor& x, RecalibrateOptions options) {
+  check_request(model, x, options);
+  for (std::size_t k = 0; k < model.num_layers(); ++k) {
+    auto* bn = dynamic_cast<BatchNormalization*>(&model.layer(k));
+    if (bn == nullptr) continue;
+    const PopulationMoments m = layer_input_moments(model, x, k, options);
+    const BatchNormConfig& c = bn->config();
+    // The estimator the layer's own updates feed the moving variance: s = var c(N).
+    float correction;
+    try {
+      correction =
+          variance_correction(c.moving_variance_update, static_cast<double>(m.count), c.epsilon);
+    } catch (const Error& e) {
+      throw Error(bn->where() + ": " + e.what());
+    }
+    for (std::size_t j = 0; j < m.mean.size(); ++j) {
+      const float s = static_cast<float>(m.variance[j]) * correction;
+      bn->moving_mean[j] = static_cast<float>(m.mean[j]);
+      bn->moving_variance[j] = s;
+      if (c.renorm) bn->moving_stddev[j] = std::sqrt(s + c.epsilon);
+    }
+  }
+}
+
+PreciseBN::PreciseBN(int every_epochs, RecalibrateOptions options)
+    : every_epochs_(every_epochs), options_(options) {
+  check(every_epochs > 0,
+        "PreciseBN: every_epochs must be at least 1, got " + std::to_string(every_epochs));
+}
+
+void PreciseBN::on_epoch_end(Sequential& model, int epoch, const Logs&) {
+  if ((epoch + 1) % every_epochs_ != 0) return;
+  check(x_ != nullptr, "PreciseBN: no training data was given to recalibrate on (set_data)");
+  recalibrate_batchnorm(model, *x_, options_);
+}
+
+}  // namespace normlab
