@@ -63,8 +63,7 @@ sanitized_tests() {
   cmake --build build-asan -j "$JOBS"
   echo "[run.sh] packaging.consumer is disabled under ASan: its plain consumer programs cannot" \
     "link a sanitized libnormlab"
-  LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
-    ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS"
 }
 
 # The libFuzzer harnesses (tests/fuzz/), built with clang, ASan and UBSan into build-fuzz/.
