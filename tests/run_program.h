@@ -43,6 +43,17 @@ inline ProgramResult run_program(const std::string& command) {
   return r;
 }
 
+// `path` in single quotes, one argument of a shell command.
+inline std::string quoted(const std::filesystem::path& path) {
+  std::string text = "'";  // appended, not "'" + ...: GCC 12 warns wrongly on that (-Wrestrict)
+  return text.append(path.string()).append("'");
+}
+
+#ifdef NORMLAB_APPS_DIR
+// The normlab command, quoted for run_program.
+inline const std::string kNormlab = quoted(std::filesystem::path(NORMLAB_APPS_DIR) / "normlab");
+#endif
+
 // The lines of `text` that start with `prefix`, in order.
 inline std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
   std::vector<std::string> lines;

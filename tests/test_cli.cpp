@@ -15,14 +15,13 @@
 #ifdef NORMLAB_APPS_DIR
 
 using namespace normlab;
+using normlab::testing::kNormlab;
 using normlab::testing::lines_starting;
 using normlab::testing::read_file_text;
 using normlab::testing::run_program;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string kNormlab = std::string("'") + NORMLAB_APPS_DIR + "/normlab'";
 
 // A fresh folder in the temp directory, removed with its contents on destruction.
 struct TempDir {

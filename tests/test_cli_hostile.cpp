@@ -16,14 +16,14 @@
 #ifdef NORMLAB_APPS_DIR
 
 using namespace normlab;
+using normlab::testing::kNormlab;
+using normlab::testing::quoted;
 using normlab::testing::run_program;
 using normlab::testing::TempDir;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-const std::string kNormlab = std::string("'") + NORMLAB_APPS_DIR + "/normlab'";
 
 // A 1 GiB address-space limit, under which a 2 GiB allocation fails. AddressSanitizer reserves
 // terabytes of address space for its shadow memory, so a sanitized build runs without it.
@@ -32,11 +32,6 @@ const std::string kAddressLimit;
 #else
 const std::string kAddressLimit = "ulimit -v 1048576; ";
 #endif
-
-std::string quoted(const fs::path& path) {
-  std::string text = "'";
-  return text.append(path.string()).append("'");
-}
 
 void write_text(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);

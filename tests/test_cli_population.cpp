@@ -19,22 +19,15 @@
 #ifdef NORMLAB_APPS_DIR
 
 using namespace normlab;
+using normlab::testing::kNormlab;
 using normlab::testing::lines_starting;
+using normlab::testing::quoted;
 using normlab::testing::read_file_text;
 using normlab::testing::run_program;
 using normlab::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string kNormlab = std::string("'") + NORMLAB_APPS_DIR + "/normlab'";
-
-std::string quoted(const fs::path& path) {
-  std::string text(1, '\'');
-  text += path.native();
-  text += '\'';
-  return text;
-}
 
 // Example 3's model for one epoch: 35 steps of batch size 32 over 1100 rows.
 const char* kConfig = R"({
