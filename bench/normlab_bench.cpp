@@ -9,12 +9,18 @@
 //
 //   normlab_bench [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] [--predict]
 //   normlab_bench [--threads T] --batch B --width H     (bench/sweep.sh)
+//   normlab_bench [--threads T] [--workload S|M|L] --paired [--reps R]
 //
 // Model and data: bench/workloads.h; one batch, drawn once with a fixed seed.
 // --predict times inference instead: predict() of one row (S), of 2048 rows in batches of 1024 (L).
 // --batch B --width H times one more workload, input H, hidden [H, H], 10 classes, batch B, and
 // prints its GEMM rate (the GEMM flops of a step / the step's time) as
 //   SWEEP <batch> <width> <threads> <median_ms> <gflops>
+// --paired times normlab's step and the floor's (bench/floor_step.h) in one process, in R
+// rounds of three back-to-back blocks of the same step count (normlab, GEMMs + fused Adam,
+// GEMMs alone; a round takes about --target-ms), so that each round's ratios see the same
+// machine, and prints the medians over rounds:
+//   PAIRED <workload> <threads> <normlab_ms> <gemm_adam_ms> <gemm_ms> <x_gemm_adam> <x_gemm> <R>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/floor_step.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -36,6 +43,7 @@ struct Options {
   int reps = 7;
   double target_ms = 300.0;
   bool predict = false;
+  bool paired = false;
   std::size_t batch = 0, width = 0;  // --batch / --width: the sweep workload
 };
 
@@ -103,6 +111,37 @@ void run_training(const Workload& w, const Options& o) {
   std::fflush(stdout);
 }
 
+void run_paired(const Workload& w, const Options& o) {
+  Sequential model = make_model(w);
+  Tensor x, y;
+  make_batch(w, w.batch, 42, x, y);
+  FloorStep floor(w);
+  const std::function<void()> steps[3] = {[&] { model.train_on_batch(x, y); },
+                                          [&] { floor.run(true); }, [&] { floor.run(false); }};
+  int count = 1;  // steps per block, so that a round (one step of each, x count) takes target_ms
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& step : steps) step();
+    count = std::max(1, static_cast<int>(o.target_ms / (seconds_since(start) * 1e3)));
+  }
+  std::vector<double> ms[3], over_adam, over_gemm;
+  for (int r = 0; r < o.reps; ++r) {
+    double block[3];
+    for (int k = 0; k < 3; ++k) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int s = 0; s < count; ++s) steps[k]();
+      block[k] = seconds_since(start) * 1e3 / count;
+      ms[k].push_back(block[k]);
+    }
+    over_adam.push_back(block[0] / block[1]);
+    over_gemm.push_back(block[0] / block[2]);
+  }
+  std::printf("PAIRED\t%s\t%d\t%.6f\t%.6f\t%.6f\t%.3f\t%.3f\t%d\n", w.name.c_str(), o.threads,
+              median(ms[0]), median(ms[1]), median(ms[2]), median(over_adam), median(over_gemm),
+              o.reps);
+  std::fflush(stdout);
+}
+
 // PREDICT <workload> normlab <threads> <rows> <median_ms> <min_ms> <max_ms> <reps> <calls_per_rep>
 void run_predict(const Workload& w, std::size_t rows, std::size_t batch_size, const Options& o) {
   Sequential model = make_model(w);
@@ -124,7 +163,7 @@ void run_predict(const Workload& w, std::size_t rows, std::size_t batch_size, co
 [[noreturn]] void usage(const char* program, const std::string& problem) {
   std::fprintf(stderr,
                "%s\nusage: %s [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] "
-               "[--predict]\n       %s [--threads T] --batch B --width H\n",
+               "[--predict | --paired]\n       %s [--threads T] --batch B --width H\n",
                problem.c_str(), program, program);
   std::exit(2);
 }
@@ -133,8 +172,8 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--predict") {
-      o.predict = true;
+    if (arg == "--predict" || arg == "--paired") {
+      (arg == "--predict" ? o.predict : o.paired) = true;
       continue;
     }
     if (i + 1 >= argc) usage(argv[0], arg + " needs a value");
@@ -160,6 +199,7 @@ Options parse(int argc, char** argv) {
   if (!o.workload.empty() && o.workload != "S" && o.workload != "M" && o.workload != "L")
     usage(argv[0], "--workload must be S, M or L, got " + o.workload);
   if ((o.batch == 0) != (o.width == 0)) usage(argv[0], "--batch and --width go together, both > 0");
+  if (o.paired && (o.predict || o.width)) usage(argv[0], "--paired times training steps only");
   return o;
 }
 
@@ -179,7 +219,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     for (const auto& w : kWorkloads)
-      if (o.workload.empty() || o.workload == w.name) run_training(w, o);
+      if (o.workload.empty() || o.workload == w.name) (o.paired ? run_paired : run_training)(w, o);
   } catch (const Error& e) {
     std::fprintf(stderr, "normlab_bench: %s\n", e.what());
     return 1;
