@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/format.h"
 #include "layers/initializers.h"
 
 namespace normlab {
@@ -88,9 +89,9 @@ BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(
   name_ = config.name;
   const auto& c = config;
   check(c.momentum >= 0.0f && c.momentum < 1.0f,
-        "BatchNormalization: momentum must be in [0, 1), got " + std::to_string(c.momentum));
+        "BatchNormalization: momentum must be in [0, 1), got " + format_float(c.momentum));
   check(c.epsilon > 0.0f,
-        "BatchNormalization: epsilon must be > 0, got " + std::to_string(c.epsilon));
+        "BatchNormalization: epsilon must be > 0, got " + format_float(c.epsilon));
   for (const auto* init : {&c.gamma_initializer, &c.beta_initializer, &c.moving_mean_initializer,
                            &c.moving_variance_initializer})
     check_initializer(*init);
@@ -99,7 +100,7 @@ BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(
         "an unweighted (unbiased) cumulative average");
   check(c.renorm_momentum >= 0.0f && c.renorm_momentum < 1.0f,
         "BatchNormalization: renorm_momentum must be in [0, 1), got " +
-            std::to_string(c.renorm_momentum));
+            format_float(c.renorm_momentum));
   check(!(c.synchronized && c.virtual_batch_size),
         "BatchNormalization: synchronized and virtual_batch_size exclude each other (ghost "
         "batches are taken within one process's batch); give one of them");
@@ -112,13 +113,13 @@ BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(
         "sets rmax and dmax at every step, and rmin = 1/rmax)");
   check(!clip.rmax || *clip.rmax >= 1.0f,
         "BatchNormalization: renorm_clipping.rmax must be >= 1, got " +
-            std::to_string(clip.rmax.value_or(0.0f)));
+            format_float(clip.rmax.value_or(0.0f)));
   check(!clip.rmin || (*clip.rmin >= 0.0f && *clip.rmin <= 1.0f),
         "BatchNormalization: renorm_clipping.rmin must be in [0, 1], got " +
-            std::to_string(clip.rmin.value_or(0.0f)));
+            format_float(clip.rmin.value_or(0.0f)));
   check(!clip.dmax || *clip.dmax >= 0.0f,
         "BatchNormalization: renorm_clipping.dmax must be >= 0, got " +
-            std::to_string(clip.dmax.value_or(0.0f)));
+            format_float(clip.dmax.value_or(0.0f)));
   if (const auto& s = c.renorm_schedule) {
     check(
         s->warmup_steps >= 0 && s->rmax_steps > s->warmup_steps && s->dmax_steps > s->warmup_steps,
@@ -128,7 +129,7 @@ BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(
             ", dmax_steps " + std::to_string(s->dmax_steps));
     check(s->rmax >= 1.0f && s->dmax >= 0.0f,
           "BatchNormalization: renorm_schedule needs rmax >= 1 and dmax >= 0, got rmax " +
-              std::to_string(s->rmax) + ", dmax " + std::to_string(s->dmax));
+              format_float(s->rmax) + ", dmax " + format_float(s->dmax));
   }
 }
 

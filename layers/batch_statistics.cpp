@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/format.h"
 
 namespace normlab {
 
@@ -90,7 +91,7 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
     const std::size_t g = i % groups;
     const float w = weights ? weights[i] : 1.0f;
     if (weights && !(std::isfinite(w) && w >= 0.0f))
-      throw Error("weighted_statistics needs finite sample weights >= 0, got " + std::to_string(w) +
+      throw Error("weighted_statistics needs finite sample weights >= 0, got " + format_float(w) +
                   " for row " + std::to_string(i));
     inv_weight[g] += w;
     size[g] += static_cast<double>(w) * w;

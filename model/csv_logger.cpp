@@ -1,20 +1,14 @@
 #include "model/csv_logger.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/format.h"
 #include "model/sequential.h"
 
 namespace normlab {
-
-std::string format_float(float value) {
-  char text[32];
-  const auto result = std::to_chars(text, text + sizeof text, value);
-  return std::string(text, result.ptr);
-}
 
 void write_log_line(std::FILE* file, const std::string& text, const std::string& filename) {
   check(file != nullptr, filename + ": the log file is not open");

@@ -47,9 +47,6 @@ class CSVLogger final : public Callback {
   std::vector<std::string> keys_;  // the columns after "epoch", fixed by the first row
 };
 
-/// Shortest decimal text that reads back to the same float ("0.1", "1e-07").
-std::string format_float(float value);
-
 /// Opens `filename` for writing ("w") or appending ("a"); throws an Error naming it on failure.
 std::FILE* open_log_file(const std::string& filename, const char* mode);
 /// Writes `text` to `file` and flushes it; throws an Error naming `filename` on failure (disk

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/format.h"
 
 namespace normlab {
 
@@ -24,7 +25,7 @@ void check_range(const Loss& loss, const Tensor& y_true, float low, float high, 
       const float v = y_true(r, c);
       if (!(std::isfinite(v) && v >= low && v <= high && (!integer || v == std::floor(v))))
         throw TargetError(loss.name(), r, c,
-                          "is " + std::to_string(v) + "; expected " +
+                          "is " + format_float(v) + "; expected " +
                               (integer ? "an integer class index" : "a value") + " in [" +
                               std::to_string(static_cast<int>(low)) + ", " +
                               std::to_string(static_cast<int>(high)) + "]");
@@ -41,7 +42,7 @@ void check_rows_sum_to_one(const Loss& loss, const Tensor& y_true) {
     for (std::size_t c = 0; c < y_true.cols(); ++c) sum += y_true(r, c);
     if (!(std::fabs(sum - 1.0f) <= kRowSumTolerance))
       throw TargetError(loss.name(), r, std::nullopt,
-                        "sums to " + std::to_string(sum) +
+                        "sums to " + format_float(sum) +
                             "; expected a one-hot row (or class probabilities summing to 1)");
   }
 }

@@ -1,6 +1,7 @@
 #include "model/step_logger.h"
 
 #include "core/error.h"
+#include "core/format.h"
 #include "layers/batch_normalization.h"
 #include "model/csv_logger.h"
 #include "model/sequential.h"

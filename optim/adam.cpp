@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/format.h"
 
 namespace normlab {
 
@@ -32,12 +33,12 @@ EpsilonPlacement parse_epsilon_placement(const std::string& name) {
 
 Adam::Adam(const AdamConfig& config) : config_(config) {
   check(config.learning_rate > 0.0f,
-        "Adam: learning_rate must be > 0, got " + std::to_string(config.learning_rate));
+        "Adam: learning_rate must be > 0, got " + format_float(config.learning_rate));
   check(config.beta_1 >= 0.0f && config.beta_1 < 1.0f,
-        "Adam: beta_1 must be in [0, 1), got " + std::to_string(config.beta_1));
+        "Adam: beta_1 must be in [0, 1), got " + format_float(config.beta_1));
   check(config.beta_2 >= 0.0f && config.beta_2 < 1.0f,
-        "Adam: beta_2 must be in [0, 1), got " + std::to_string(config.beta_2));
-  check(config.epsilon > 0.0f, "Adam: epsilon must be > 0, got " + std::to_string(config.epsilon));
+        "Adam: beta_2 must be in [0, 1), got " + format_float(config.beta_2));
+  check(config.epsilon > 0.0f, "Adam: epsilon must be > 0, got " + format_float(config.epsilon));
 }
 
 nlohmann::json Adam::get_config() const {

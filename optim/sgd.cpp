@@ -1,14 +1,15 @@
 #include "optim/sgd.h"
 
 #include "core/error.h"
+#include "core/format.h"
 
 namespace normlab {
 
 SGD::SGD(const SgdConfig& config) : config_(config) {
   check(config.learning_rate > 0.0f,
-        "SGD: learning_rate must be > 0, got " + std::to_string(config.learning_rate));
+        "SGD: learning_rate must be > 0, got " + format_float(config.learning_rate));
   check(config.momentum >= 0.0f && config.momentum < 1.0f,
-        "SGD: momentum must be in [0, 1), got " + std::to_string(config.momentum));
+        "SGD: momentum must be in [0, 1), got " + format_float(config.momentum));
 }
 
 nlohmann::json SGD::get_config() const {

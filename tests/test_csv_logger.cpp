@@ -57,13 +57,6 @@ std::string read_text(const fs::path& path) {
 
 }  // namespace
 
-TEST_CASE("format_float: the shortest text that reads back to the same float") {
-  CHECK(format_float(0.1f) == "0.1");
-  CHECK(format_float(1e-7f) == "1e-07");
-  CHECK(format_float(-2.5f) == "-2.5");
-  CHECK(std::stof(format_float(0.31162894f)) == 0.31162894f);
-}
-
 TEST_CASE("CSVLogger: one row per epoch with loss, metrics and val_*, values exact") {
   TempPath log("epochs.csv");
   const Dataset data = make_imbalanced(1);

@@ -113,16 +113,16 @@ TEST_CASE("labels binary_crossentropy refuses: file, line (blank lines counted) 
   // Line 5: the blank line 3 counts, as an editor shows it.
   CHECK(config_error({.train = "a,y,b\n1,0,2\n\n3,1,4\n5,2,6\n"}) ==
         "DIR/cfg.json: data.train: CSV 'DIR/train.csv', line 5, column 2 'y': "
-        "binary_crossentropy: target is 2.000000; expected a value in [0, 1]");
+        "binary_crossentropy: target is 2; expected a value in [0, 1]");
   CHECK(config_error({.train = "a,b,y\n1,2,-0.5\n"}) ==
         "DIR/cfg.json: data.train: CSV 'DIR/train.csv', line 2, column 3 'y': "
-        "binary_crossentropy: target is -0.500000; expected a value in [0, 1]");
+        "binary_crossentropy: target is -0.5; expected a value in [0, 1]");
   // Probabilities in [0, 1] are labels binary_crossentropy takes (Keras' soft labels).
   CHECK(config_error({.train = "a,b,y\n1,2,0.25\n3,4,1\n"}) == "no error");
   // The validation file is checked the same way, before training too.
   CHECK(config_error({.train = "a,b,y\n1,2,0\n", .validation = "a,b,y\n1,2,1\n3,4,7\n"}) ==
         "DIR/cfg.json: data.validation: CSV 'DIR/val.csv', line 3, column 3 'y': "
-        "binary_crossentropy: target is 7.000000; expected a value in [0, 1]");
+        "binary_crossentropy: target is 7; expected a value in [0, 1]");
 }
 
 TEST_CASE("labels sparse_categorical_crossentropy refuses: integers in [0, classes)") {
@@ -132,11 +132,11 @@ TEST_CASE("labels sparse_categorical_crossentropy refuses: integers in [0, class
                          .outputs = 3});
   };
   const std::string at = "DIR/cfg.json: data.train: CSV 'DIR/train.csv', line 3, column 3 'y': ";
-  CHECK(sparse("3") == at + "sparse_categorical_crossentropy: target is 3.000000; expected an "
+  CHECK(sparse("3") == at + "sparse_categorical_crossentropy: target is 3; expected an "
                             "integer class index in [0, 2]");
-  CHECK(sparse("-1") == at + "sparse_categorical_crossentropy: target is -1.000000; expected an "
+  CHECK(sparse("-1") == at + "sparse_categorical_crossentropy: target is -1; expected an "
                              "integer class index in [0, 2]");
-  CHECK(sparse("1.5") == at + "sparse_categorical_crossentropy: target is 1.500000; expected an "
+  CHECK(sparse("1.5") == at + "sparse_categorical_crossentropy: target is 1.5; expected an "
                               "integer class index in [0, 2]");
   CHECK(sparse("2") == "no error");
 }
@@ -150,13 +150,13 @@ TEST_CASE("labels categorical_crossentropy refuses: one-hot rows or probabilitie
   };
   const std::string at =
       "DIR/cfg.json: data.train: CSV 'DIR/train.csv', line 3, columns 3 'c0', 4 'c1', 5 'c2': ";
-  CHECK(one_hot("1,1,0") == at + "categorical_crossentropy: target sums to 2.000000; expected a "
+  CHECK(one_hot("1,1,0") == at + "categorical_crossentropy: target sums to 2; expected a "
                                  "one-hot row (or class probabilities summing to 1)");
-  CHECK(one_hot("0,0,0") == at + "categorical_crossentropy: target sums to 0.000000; expected a "
+  CHECK(one_hot("0,0,0") == at + "categorical_crossentropy: target sums to 0; expected a "
                                  "one-hot row (or class probabilities summing to 1)");
   CHECK(one_hot("0,2,-1") ==
         "DIR/cfg.json: data.train: CSV 'DIR/train.csv', line 3, column 4 'c1': "
-        "categorical_crossentropy: target is 2.000000; expected a value in [0, 1]");
+        "categorical_crossentropy: target is 2; expected a value in [0, 1]");
   CHECK(one_hot("0.2,0.3,0.5") == "no error");
   CHECK(one_hot("0.333,0.333,0.333") == "no error");  // rounded soft labels
   // One label column for three outputs is a shape mismatch, not a cell.
@@ -174,12 +174,12 @@ TEST_CASE("TargetError and CsvOrigin: the place of a refused target") {
     CHECK(e.row() == 2);
     CHECK(e.column() == std::optional<std::size_t>(0));
     CHECK(std::string(e.what()) ==
-          "binary_crossentropy: target at row 2, column 0 is 3.000000; expected a value in [0, 1]");
-    CHECK(e.unplaced() == "binary_crossentropy: target is 3.000000; expected a value in [0, 1]");
+          "binary_crossentropy: target at row 2, column 0 is 3; expected a value in [0, 1]");
+    CHECK(e.unplaced() == "binary_crossentropy: target is 3; expected a value in [0, 1]");
   }
   auto cce = make_loss("categorical_crossentropy");
   CHECK_THROWS_WITH_AS(cce->check_targets(Tensor{{1, 0}, {0.5f, 0.25f}}, 2),
-                       "categorical_crossentropy: target at row 1 sums to 0.750000; expected a "
+                       "categorical_crossentropy: target at row 1 sums to 0.75; expected a "
                        "one-hot row (or class probabilities summing to 1)",
                        TargetError);
 

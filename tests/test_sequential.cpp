@@ -358,7 +358,7 @@ TEST_CASE("Data that does not fit the model is an error naming both shapes") {
   label_two(3, 0) = 2.0f;
   CHECK_THROWS_WITH_AS(model.fit(x, label_two, {.verbose = 0}),
                        doctest::Contains("binary_crossentropy: target at row 3, column 0 is "
-                                         "2.000000; expected a value in [0, 1]"),
+                                         "2; expected a value in [0, 1]"),
                        Error);
   CHECK_THROWS_WITH_AS(model.train_on_batch(x, label_two),
                        doctest::Contains("expected a value in [0, 1]"), Error);
@@ -371,11 +371,10 @@ TEST_CASE("Sparse labels must name one of the K outputs") {
   const Tensor x = gaussian_tensor(4, 4, 2);
   const Tensor good{{0}, {1}, {2}, {1}}, bad{{0}, {1}, {3}, {1}};
   CHECK_NOTHROW(model.fit(x, good, {.verbose = 0}));
-  CHECK_THROWS_WITH_AS(
-      model.fit(x, bad, {.verbose = 0}),
-      doctest::Contains("sparse_categorical_crossentropy: target at row 2, column "
-                        "0 is 3.000000; expected an integer class index in [0, 2]"),
-      Error);
+  CHECK_THROWS_WITH_AS(model.fit(x, bad, {.verbose = 0}),
+                       doctest::Contains("sparse_categorical_crossentropy: target at row 2, column "
+                                         "0 is 3; expected an integer class index in [0, 2]"),
+                       Error);
   CHECK_THROWS_WITH_AS(model.train_on_batch(x, bad),
                        doctest::Contains("expected an integer class index in [0, 2]"), Error);
   CHECK_THROWS_WITH_AS(model.evaluate(x, Tensor(4, 3)),

@@ -6,8 +6,8 @@
 #include "apps/commands/commands.h"
 #include "apps/commands/saved_model.h"
 #include "core/blas.h"
+#include "core/format.h"
 #include "data/csv.h"
-#include "model/csv_logger.h"
 
 namespace normlab {
 
