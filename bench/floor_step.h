@@ -38,6 +38,10 @@ class FloorStep {
     }
   }
 
+  // adam_ points into layers_: not to be copied.
+  FloorStep(const FloorStep&) = delete;
+  FloorStep& operator=(const FloorStep&) = delete;
+
   void run(bool with_adam) {
     const int b = batch_;
     for (auto& l : layers_)

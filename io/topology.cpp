@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -11,6 +10,7 @@
 
 #include "core/config_reader.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "layers/initializers.h"
 #include "layers/presets.h"
 #include "layers/registry.h"
@@ -349,12 +349,8 @@ json shortest_floats(json value) {
   } else if (value.is_number_float()) {
     const double d = value.get<double>();
     const float f = static_cast<float>(d);
-    if (std::isfinite(f) && static_cast<double>(f) == d) {
-      char text[32];
-      const auto end = std::to_chars(text, text + sizeof text - 1, f).ptr;
-      *end = '\0';
-      value = std::strtod(text, nullptr);
-    }
+    if (std::isfinite(f) && static_cast<double>(f) == d)
+      value = std::strtod(format_float(f).c_str(), nullptr);
   }
   return value;
 }

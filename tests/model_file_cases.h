@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "error_of.h"
 #include "io/model_file.h"
 #include "run_program.h"
 
@@ -45,13 +46,7 @@ inline void check_model_file_cases(const std::filesystem::path& root,
     const std::string expected = c.message.starts_with("/")
                                      ? dir.string() + c.message
                                      : (dir / "model.json").string() + ": " + c.message;
-    std::string error = "no error";
-    try {
-      load_model(dir);
-    } catch (const Error& e) {
-      error = e.what();
-    }
-    CHECK(error.starts_with(expected));
+    CHECK(error_of([&] { load_model(dir); }).starts_with(expected));
   }
 }
 

@@ -24,6 +24,8 @@ struct TempDir {
     std::filesystem::remove_all(path, ec);
   }
   std::filesystem::path operator/(const std::string& name) const { return path / name; }
+  // The same as text, for commands and messages built by concatenation.
+  std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
 }  // namespace normlab::testing

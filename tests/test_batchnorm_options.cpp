@@ -27,6 +27,8 @@
 #include "optim/registry.h"
 #include "optim/sgd.h"
 
+#include "error_of.h"
+
 using namespace normlab;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -222,12 +224,7 @@ TEST_CASE("BatchNormalization options: plain BN keeps Keras' four weights and co
 
 TEST_CASE("BatchNormalization options: config errors name the key and the rule") {
   const auto error_of = [](const json& config) {
-    try {
-      make_bn(config, 2);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return testing::error_of([&] { make_bn(config, 2); });
   };
   CHECK(error_of({{"momentum", 0.9}, {"pytorch_momentum", 0.1}}).find("bn.pytorch_momentum") !=
         std::string::npos);

@@ -11,6 +11,7 @@
 #include "data/generators.h"
 #include "io/model_file.h"
 #include "run_program.h"
+#include "temp_dir.h"
 
 #ifdef NORMLAB_APPS_DIR
 
@@ -19,22 +20,10 @@ using normlab::testing::kNormlab;
 using normlab::testing::lines_starting;
 using normlab::testing::read_file_text;
 using normlab::testing::run_program;
+using normlab::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh folder in the temp directory, removed with its contents on destruction.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("normlab_test_cli_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -69,10 +58,11 @@ void write_classification_csv(const std::string& path, std::uint64_t seed) {
 
 TEST_CASE("normlab train, inspect, evaluate and predict on a small config") {
   TempDir dir("flow");
-  write_text(dir / "small.json", kSmallConfig);
-  const auto train = run_program(kNormlab + " train '" + dir / "small.json" + "' --out '" +
-                                 dir / "model" + "' --verbose 2 --log-csv '" + dir / "epochs.csv" +
-                                 "' --log-steps '" + dir / "steps.csv" + "'");
+  write_text(dir.file("small.json"), kSmallConfig);
+  const auto train =
+      run_program(kNormlab + " train '" + dir.file("small.json") + "' --out '" + dir.file("model") +
+                  "' --verbose 2 --log-csv '" + dir.file("epochs.csv") + "' --log-steps '" +
+                  dir.file("steps.csv") + "'");
   INFO(train.out, train.err);
   REQUIRE(train.status == 0);
   CHECK(train.err.empty());
@@ -86,10 +76,10 @@ TEST_CASE("normlab train, inspect, evaluate and predict on a small config") {
         std::string::npos);
   CHECK(fs::exists(dir.path / "model" / "model.json"));
   CHECK(fs::exists(dir.path / "model" / "weights.bin"));
-  CHECK(read_csv(dir / "epochs.csv", {"epoch"}).size() == 2);
-  CHECK(read_csv(dir / "steps.csv", {}).size() == 2 * 35);  // 1100 rows in batches of 32
+  CHECK(read_csv(dir.file("epochs.csv"), {"epoch"}).size() == 2);
+  CHECK(read_csv(dir.file("steps.csv"), {}).size() == 2 * 35);  // 1100 rows in batches of 32
 
-  const auto inspect = run_program(kNormlab + " inspect '" + dir / "model" + "'");
+  const auto inspect = run_program(kNormlab + " inspect '" + dir.file("model") + "'");
   INFO(inspect.err);
   REQUIRE(inspect.status == 0);
   CHECK(inspect.out.find("batch_normalization (BatchNormalization") != std::string::npos);
@@ -97,38 +87,40 @@ TEST_CASE("normlab train, inspect, evaluate and predict on a small config") {
     CHECK(lines_starting(inspect.out, name).size() == 1);
   CHECK(lines_starting(inspect.out, "Label columns: y").size() == 1);
 
-  write_classification_csv(dir / "eval.csv", 7);
-  const auto evaluate =
-      run_program(kNormlab + " evaluate '" + dir / "model" + "' --data '" + dir / "eval.csv" + "'");
+  write_classification_csv(dir.file("eval.csv"), 7);
+  const auto evaluate = run_program(kNormlab + " evaluate '" + dir.file("model") + "' --data '" +
+                                    dir.file("eval.csv") + "'");
   INFO(evaluate.err);
   REQUIRE(evaluate.status == 0);
   CHECK(lines_starting(evaluate.out, "loss: ").size() == 1);
   CHECK(evaluate.out.find(" - accuracy: ") != std::string::npos);
 
   // predict skips the label column it finds in the file; its outputs are the saved model's.
-  const auto predict = run_program(kNormlab + " predict '" + dir / "model" + "' --input '" +
-                                   dir / "eval.csv" + "' --output '" + dir / "pred.csv" + "'");
+  const auto predict =
+      run_program(kNormlab + " predict '" + dir.file("model") + "' --input '" +
+                  dir.file("eval.csv") + "' --output '" + dir.file("pred.csv") + "'");
   INFO(predict.err);
   REQUIRE(predict.status == 0);
-  CHECK(csv_header(dir / "pred.csv") == std::vector<std::string>{"y"});
-  const Dataset predicted = read_csv(dir / "pred.csv", {});
+  CHECK(csv_header(dir.file("pred.csv")) == std::vector<std::string>{"y"});
+  const Dataset predicted = read_csv(dir.file("pred.csv"), {});
   Sequential model = load_model(dir.path / "model");
-  const Tensor expected = model.predict(read_csv(dir / "eval.csv", {"y"}).x);
+  const Tensor expected = model.predict(read_csv(dir.file("eval.csv"), {"y"}).x);
   CHECK(predicted.x == expected);  // written in the shortest form that reads back exactly
 
-  const auto to_stdout =
-      run_program(kNormlab + " predict '" + dir / "model" + "' --input '" + dir / "eval.csv" + "'");
+  const auto to_stdout = run_program(kNormlab + " predict '" + dir.file("model") + "' --input '" +
+                                     dir.file("eval.csv") + "'");
   REQUIRE(to_stdout.status == 0);
   CHECK(to_stdout.out == read_file_text(dir.path / "pred.csv"));
 }
 
 TEST_CASE("normlab train: the same seed gives the same bits, another seed other weights") {
   TempDir dir("seeds");
-  write_text(dir / "small.json", kSmallConfig);
-  const std::string train = kNormlab + " train '" + dir / "small.json" + "' --verbose 0 --out '";
-  REQUIRE(run_program(train + dir / "a" + "'").status == 0);
-  REQUIRE(run_program(train + dir / "b" + "'").status == 0);
-  REQUIRE(run_program(train + dir / "c" + "' --seed 5 --epochs 1").status == 0);
+  write_text(dir.file("small.json"), kSmallConfig);
+  const std::string train =
+      kNormlab + " train '" + dir.file("small.json") + "' --verbose 0 --out '";
+  REQUIRE(run_program(train + dir.file("a") + "'").status == 0);
+  REQUIRE(run_program(train + dir.file("b") + "'").status == 0);
+  REQUIRE(run_program(train + dir.file("c") + "' --seed 5 --epochs 1").status == 0);
   const std::string a = read_file_text(dir.path / "a" / "weights.bin");
   CHECK(a.size() == 129 * 4);
   CHECK(a == read_file_text(dir.path / "b" / "weights.bin"));
@@ -161,36 +153,36 @@ TEST_CASE("normlab: mistakes give a message and a non-zero status, never a crash
   TempDir dir("errors");
   nlohmann::json bad = nlohmann::json::parse(kSmallConfig);
   bad["model"]["layers"][1]["config"]["momentum"] = 1.5;
-  write_text(dir / "bad.json", bad.dump());
-  const auto bad_config = run_program(kNormlab + " train '" + dir / "bad.json" + "'");
+  write_text(dir.file("bad.json"), bad.dump());
+  const auto bad_config = run_program(kNormlab + " train '" + dir.file("bad.json") + "'");
   CHECK(bad_config.status == 2);
-  CHECK(bad_config.err == "normlab: error: " + dir / "bad.json" +
+  CHECK(bad_config.err == "normlab: error: " + dir.file("bad.json") +
                               ": model.layers[1].config.momentum: expected a number in [0, 1), "
                               "got 1.5\n");
   CHECK(bad_config.out.empty());
 
-  const auto missing = run_program(kNormlab + " train '" + dir / "missing.json" + "'");
+  const auto missing = run_program(kNormlab + " train '" + dir.file("missing.json") + "'");
   CHECK(missing.status == 2);
-  CHECK(missing.err == "normlab: error: " + dir / "missing.json" +
+  CHECK(missing.err == "normlab: error: " + dir.file("missing.json") +
                            ": cannot read the config file (No such file or directory)\n");
 
-  const auto no_model = run_program(kNormlab + " inspect '" + dir / "no_model" + "'");
+  const auto no_model = run_program(kNormlab + " inspect '" + dir.file("no_model") + "'");
   CHECK(no_model.status == 2);
   CHECK(no_model.err.rfind("normlab: error: ", 0) == 0);
 
   // A model and data that do not fit each other.
-  write_text(dir / "small.json", kSmallConfig);
-  REQUIRE(run_program(kNormlab + " train '" + dir / "small.json" + "' --verbose 0 --epochs 0 " +
-                      "--out '" + dir / "model" + "'")
+  write_text(dir.file("small.json"), kSmallConfig);
+  REQUIRE(run_program(kNormlab + " train '" + dir.file("small.json") + "' --verbose 0 --epochs 0 " +
+                      "--out '" + dir.file("model") + "'")
               .status == 0);
-  write_text(dir / "narrow.csv", "x0,x1,y\n1,2,0\n");
-  const auto narrow = run_program(kNormlab + " evaluate '" + dir / "model" + "' --data '" +
-                                  dir / "narrow.csv" + "'");
+  write_text(dir.file("narrow.csv"), "x0,x1,y\n1,2,0\n");
+  const auto narrow = run_program(kNormlab + " evaluate '" + dir.file("model") + "' --data '" +
+                                  dir.file("narrow.csv") + "'");
   CHECK(narrow.status == 2);
   CHECK(narrow.err.find("the feature columns are x0, x1; the model in") != std::string::npos);
-  write_text(dir / "ragged.csv", "x0,x1,x2,x3,x4,x5,x6,x7,x8,x9,y\n1,2,3\n");
-  const auto ragged = run_program(kNormlab + " predict '" + dir / "model" + "' --input '" +
-                                  dir / "ragged.csv" + "'");
+  write_text(dir.file("ragged.csv"), "x0,x1,x2,x3,x4,x5,x6,x7,x8,x9,y\n1,2,3\n");
+  const auto ragged = run_program(kNormlab + " predict '" + dir.file("model") + "' --input '" +
+                                  dir.file("ragged.csv") + "'");
   CHECK(ragged.status == 2);
   CHECK(ragged.err.find("line 2") != std::string::npos);
 
@@ -201,7 +193,7 @@ TEST_CASE("normlab: mistakes give a message and a non-zero status, never a crash
   CHECK(unknown.err.find("--epochz") != std::string::npos);
   CHECK(run_program(kNormlab).status != 0);  // no sub-command
   CHECK(run_program(kNormlab + " train --verbose 3").status != 0);
-  CHECK(run_program(kNormlab + " evaluate '" + dir / "model" + "'").status != 0);  // no --data
+  CHECK(run_program(kNormlab + " evaluate '" + dir.file("model") + "'").status != 0);  // no --data
 }
 
 #else

@@ -10,11 +10,13 @@
 
 #include "core/error.h"
 #include "data/csv.h"
+#include "error_of.h"
 #include "io/train_config.h"
 #include "model/losses.h"
 #include "temp_dir.h"
 
 using namespace normlab;
+using normlab::testing::error_of;
 using normlab::testing::TempDir;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -56,12 +58,7 @@ std::string config_error(const DataCase& c) {
     config["data"]["validation"] = {{"csv", "val.csv"}};
   }
   write_text(dir / "cfg.json", config.dump());
-  std::string message = "no error";
-  try {
-    load_train_config(dir / "cfg.json");
-  } catch (const Error& e) {
-    message = e.what();
-  }
+  std::string message = error_of([&] { load_train_config(dir / "cfg.json"); });
   for (std::size_t at; (at = message.find(dir.path.string())) != std::string::npos;)
     message.replace(at, dir.path.string().size(), "DIR");
   return message;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "error_of.h"
 #include "io/model_file.h"
 #include "layers/activation.h"
 #include "layers/batch_normalization.h"
@@ -27,17 +28,9 @@ using namespace normlab;
 using normlab::testing::TempDir;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using normlab::testing::error_of;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 std::string read_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

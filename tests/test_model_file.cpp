@@ -25,12 +25,14 @@
 #include "optim/adam.h"
 #include "optim/registry.h"
 
+#include "error_of.h"
 #include "model_file_cases.h"
 #include "temp_dir.h"
 
 using namespace normlab;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using normlab::testing::error_of;
 
 using normlab::testing::TempDir;
 
@@ -50,15 +52,6 @@ std::set<std::string> listing(const fs::path& dir) {
   std::set<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
   return names;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 // Rows around (0.5, ..., 0.5) labelled by x0 + x1 > 1.

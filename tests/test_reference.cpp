@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "reference_case.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -74,19 +75,9 @@ std::string detail_of(const CaseResult& r, const std::string& quantity) {
   return "";
 }
 
-// A temporary directory, removed with everything in it at the end of the scope.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "normlab_reference_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  void write(const std::string& name, const json& value) const {
-    std::ofstream(path / name) << value.dump(1);
-  }
-};
+void write_json(const fs::path& file, const json& value) {
+  std::ofstream(file) << value.dump(1);
+}
 
 const char* const kBn = "bn_b5_f3_no_center_scale";
 const char* const kAdam = "traj_softmax_cce_adam";
@@ -321,7 +312,7 @@ TEST_CASE("reference harness: a batch of one row has no unbiased moving statisti
 }
 
 TEST_CASE("reference harness: directories") {
-  TempDir dir;
+  const normlab::testing::TempDir dir("reference");
   const json bn = load(kBn), dense = load("dense_b3_in4_out3_softmax_nobias");
   SUBCASE("a missing directory fails") {
     const auto results = run_directory(dir.path / "missing");
@@ -334,8 +325,8 @@ TEST_CASE("reference harness: directories") {
     CHECK_FALSE(results[0].ok());
   }
   SUBCASE("without index.json, every *.json file is a case") {
-    dir.write("a.json", bn);
-    dir.write("b.json", dense);
+    write_json(dir / "a.json", bn);
+    write_json(dir / "b.json", dense);
     std::ofstream(dir.path / "notes.txt") << "not a case";
     const auto results = run_directory(dir.path);
     REQUIRE(results.size() == 2);
@@ -345,10 +336,10 @@ TEST_CASE("reference harness: directories") {
     CHECK(results[1].ok());
   }
   SUBCASE("index.json chooses the cases") {
-    dir.write("a.json", bn);
-    dir.write("b.json", dense);
-    dir.write(
-        "index.json",
+    write_json(dir / "a.json", bn);
+    write_json(dir / "b.json", dense);
+    write_json(
+        dir / "index.json",
         {{"schema_version", 1},
          {"cases", json::array({{{"id", kBn}, {"kind", "bn_single_layer"}, {"file", "a.json"}}})}});
     const auto results = run_directory(dir.path);
@@ -356,10 +347,11 @@ TEST_CASE("reference harness: directories") {
     CHECK(results[0].ok());
   }
   SUBCASE("an index entry whose file is missing, or whose id differs, fails") {
-    dir.write("a.json", bn);
-    dir.write("index.json", {{"schema_version", 1},
-                             {"cases", json::array({{{"id", "other"}, {"file", "a.json"}},
-                                                    {{"id", "gone"}, {"file", "gone.json"}}})}});
+    write_json(dir / "a.json", bn);
+    write_json(dir / "index.json",
+               {{"schema_version", 1},
+                {"cases", json::array({{{"id", "other"}, {"file", "a.json"}},
+                                       {{"id", "gone"}, {"file", "gone.json"}}})}});
     const auto results = run_directory(dir.path);
     REQUIRE(results.size() == 2);
     CHECK_FALSE(results[0].ok());

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "data/csv.h"
+#include "error_of.h"
 #include "io/model_file.h"
 #include "io/train_config.h"
 #include "layers/batch_normalization.h"
@@ -46,12 +47,7 @@ TrainConfig parse(const json& config, const fs::path& base_dir = ".") {
 
 // The message parse(config) throws.
 std::string error_of(const json& config, const fs::path& base_dir = ".") {
-  try {
-    parse(config, base_dir);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return testing::error_of([&] { parse(config, base_dir); });
 }
 
 // base_config() with `patch` applied (RFC 7396 merge patch: null removes a key).
