@@ -8,6 +8,7 @@
 #include "core/blas.h"
 #include "core/error.h"
 #include "core/layer.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "core/version.h"

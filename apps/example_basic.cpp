@@ -92,7 +92,7 @@ class PopulationGap final : public Callback {
 }  // namespace
 
 int main() {
-  set_blas_threads(1);  // one thread: the same numbers on every run
+  set_num_threads(1);  // one thread: the same numbers on every run
 
   // 1000 rows of 10 features, 64 targets y = relu(x A + noise) (data/generators.h).
   const Dataset data = make_regression(1000, /*seed=*/1);

@@ -34,7 +34,7 @@
 using namespace normlab;
 
 int main() {
-  set_blas_threads(1);  // one thread: the same numbers on every run
+  set_num_threads(1);  // one thread: the same numbers on every run
 
   // training_dataset: 1000 rows of 10 features and 64 targets, in shuffled batches of 32.
   const Dataset data = make_regression(1000, /*seed=*/1);

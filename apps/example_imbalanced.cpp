@@ -29,7 +29,7 @@
 using namespace normlab;
 
 int main() {
-  set_blas_threads(1);  // one thread: the same numbers on every run
+  set_num_threads(1);  // one thread: the same numbers on every run
 
   const Dataset train = make_imbalanced(/*seed=*/1);
   const Dataset test = make_imbalanced(/*seed=*/2);

@@ -433,7 +433,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    set_blas_threads(1);  // the same numbers on every run
+    set_num_threads(1);  // the same numbers on every run
     Settings s{argv[1], argc == 3};
     fs::create_directories(s.out);
     moving_average_figure(s);

@@ -28,7 +28,10 @@ using namespace normlab;
 namespace {
 
 void add_threads(CLI::App& command, int& threads) {
-  command.add_option("--threads", threads, "OpenBLAS threads; 1 gives bit-reproducible runs")
+  command
+      .add_option(
+          "--threads", threads,
+          "threads to split products and passes over; runs repeat bit for bit at a given count")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
 }

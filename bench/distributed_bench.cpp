@@ -130,7 +130,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   World processes(argc, argv);
   const Options o = parse(argc, argv);
-  set_blas_threads(1);
+  set_num_threads(1);
   try {
     for (const auto& w : kWorkloads) {
       if (o.workload.empty() ? w.name == "L" : o.workload != w.name) continue;

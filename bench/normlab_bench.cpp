@@ -17,9 +17,9 @@
 // prints its GEMM rate (the GEMM flops of a step / the step's time) as
 //   SWEEP <batch> <width> <threads> <median_ms> <gflops>
 // --paired times normlab's step and the floor's (bench/floor_step.h) in one process, in R
-// rounds of three back-to-back blocks of the same step count (normlab, GEMMs + fused Adam,
-// GEMMs alone; a round takes about --target-ms), so that each round's ratios see the same
-// machine, and prints the medians over rounds:
+// rounds of three blocks of the same step count (normlab, GEMMs + fused Adam, GEMMs alone; a
+// round takes about --target-ms, plus a 0.15 s pause before each block), so that each round's
+// ratios see the same machine, and prints the medians over rounds:
 //   PAIRED <workload> <threads> <normlab_ms> <gemm_adam_ms> <gemm_ms> <x_gemm_adam> <x_gemm> <R>
 #include <algorithm>
 #include <chrono>
@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/floor_step.h"
@@ -128,6 +129,11 @@ void run_paired(const Workload& w, const Options& o) {
   for (int r = 0; r < o.reps; ++r) {
     double block[3];
     for (int k = 0; k < 3; ++k) {
+      // normlab splits its products over its own threads, one OpenBLAS thread in each; the floor
+      // runs OpenBLAS' threads. OpenBLAS' idle threads poll for ~0.1 s after their last
+      // product, so each block starts after a pause in which the other side's threads sleep.
+      openblas_set_num_threads(k == 0 ? 1 : o.threads);
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
       const auto start = std::chrono::steady_clock::now();
       for (int s = 0; s < count; ++s) steps[k]();
       block[k] = seconds_since(start) * 1e3 / count;
@@ -207,7 +213,7 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  set_blas_threads(o.threads);
+  set_num_threads(o.threads);
   try {
     if (o.predict) {
       if (o.workload.empty() || o.workload == "S") run_predict(kWorkloads[0], 1, 32, o);

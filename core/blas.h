@@ -1,7 +1,8 @@
 /// @file
 /// @verbatim
 /// Matrix products. Every product in normlab goes through gemm(), which calls OpenBLAS'
-/// cblas_sgemm; gemm_reference() is the naive triple loop kept beside it as the test oracle.
+/// cblas_sgemm, split over normlab's threads (core/parallel.h); gemm_reference() is the naive
+/// triple loop kept beside it as the test oracle.
 ///
 ///   C = alpha * op(A) * op(B) + beta * C,  row-major,
 ///   op(A) is M x K (A^T when trans_a), op(B) is K x N (B^T when trans_b), C is M x N.
@@ -44,10 +45,5 @@ struct GemmArgs {
 void gemm(const GemmArgs& g);
 /// The same product as a naive triple loop, the test oracle for gemm().
 void gemm_reference(const GemmArgs& g);
-
-/// Threads OpenBLAS may use (1 gives bit-reproducible runs); 0 leaves its default.
-void set_blas_threads(int threads);
-/// The number of threads OpenBLAS uses.
-int blas_threads();
 
 }  // namespace normlab

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace normlab {
 
@@ -45,7 +46,10 @@ void Tensor::resize(std::size_t rows, std::size_t cols) {
 }
 
 void Tensor::fill(float value) {
-  std::fill(begin(), end(), value);
+  float* data = data_.data();
+  parallel_for(size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
+    std::fill(data + begin, data + end, value);
+  });
 }
 
 std::string Tensor::shape_string() const {

@@ -1,7 +1,7 @@
 /// @file
 /// @verbatim
 /// Training checkpoints: all that a fit needs to go on after its process is gone, so that a
-/// resumed run ends with the same bits as an uninterrupted one (one BLAS thread).
+/// resumed run ends with the same bits as an uninterrupted one (one thread).
 ///
 ///   DIR/latest                  the name of the newest complete checkpoint: "step-00000042"
 ///   DIR/lock                    held by the run that uses DIR (CheckpointLock)

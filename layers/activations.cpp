@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace normlab {
 
@@ -44,69 +45,83 @@ inline float sigmoid(float x) {
 
 void activation_forward(ActivationKind kind, const Tensor& x, Tensor& y) {
   y.resize(x.rows(), x.cols());
-  const float* in = x.data();
-  float* out = y.data();
-  const std::size_t n = x.size();
-  switch (kind) {
-    case ActivationKind::Linear:
-      if (out != in) std::copy(in, in + n, out);
-      break;
-    case ActivationKind::Relu:
-      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];  // NaN stays NaN
-      break;
-    case ActivationKind::Sigmoid:
-      for (std::size_t i = 0; i < n; ++i) out[i] = sigmoid(in[i]);
-      break;
-    case ActivationKind::Tanh:
-      for (std::size_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
-      break;
-    case ActivationKind::Softmax:
-      for (std::size_t r = 0; r < x.rows(); ++r) {
+  const std::size_t cols = x.cols();
+  if (kind == ActivationKind::Softmax) {  // per row; split by rows
+    parallel_for_rows(x.rows(), cols, [&](std::size_t b, std::size_t e) {
+      for (std::size_t r = b; r < e; ++r) {
         const float* xr = x.row(r);
         float* yr = y.row(r);
-        const float max = *std::max_element(xr, xr + x.cols());
+        const float max = *std::max_element(xr, xr + cols);
         float sum = 0.0f;
-        for (std::size_t c = 0; c < x.cols(); ++c) sum += yr[c] = std::exp(xr[c] - max);
-        for (std::size_t c = 0; c < x.cols(); ++c) yr[c] /= sum;
+        for (std::size_t c = 0; c < cols; ++c) sum += yr[c] = std::exp(xr[c] - max);
+        for (std::size_t c = 0; c < cols; ++c) yr[c] /= sum;
       }
-      break;
+    });
+    return;
   }
+  const float* in = x.data();
+  float* out = y.data();
+  parallel_for(x.size(), kElementGrain, [&](std::size_t b, std::size_t e) {
+    switch (kind) {
+      case ActivationKind::Linear:
+        if (out != in) std::copy(in + b, in + e, out + b);
+        break;
+      case ActivationKind::Relu:
+        for (std::size_t i = b; i < e; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];  // NaN stays
+        break;
+      case ActivationKind::Sigmoid:
+        for (std::size_t i = b; i < e; ++i) out[i] = sigmoid(in[i]);
+        break;
+      case ActivationKind::Tanh:
+        for (std::size_t i = b; i < e; ++i) out[i] = std::tanh(in[i]);
+        break;
+      case ActivationKind::Softmax:
+        break;
+    }
+  });
 }
 
 void activation_backward(ActivationKind kind, const Tensor& y, const Tensor& dy, Tensor& dx) {
   dx.resize(y.rows(), y.cols());
-  const float* out = y.data();
-  const float* g = dy.data();
-  float* d = dx.data();
-  const std::size_t n = y.size();
-  switch (kind) {
-    case ActivationKind::Linear:
-      if (d != g) std::copy(g, g + n, d);
-      break;
-    case ActivationKind::Relu:
-      // g[i] read unconditionally: a load under the condition keeps GCC from vectorizing
-      for (std::size_t i = 0; i < n; ++i) {
-        const float gi = g[i];
-        d[i] = out[i] > 0.0f ? gi : 0.0f;
-      }
-      break;
-    case ActivationKind::Sigmoid:
-      for (std::size_t i = 0; i < n; ++i) d[i] = g[i] * out[i] * (1.0f - out[i]);
-      break;
-    case ActivationKind::Tanh:
-      for (std::size_t i = 0; i < n; ++i) d[i] = g[i] * (1.0f - out[i] * out[i]);
-      break;
-    case ActivationKind::Softmax:
-      for (std::size_t r = 0; r < y.rows(); ++r) {
+  const std::size_t cols = y.cols();
+  if (kind == ActivationKind::Softmax) {  // per row; split by rows
+    parallel_for_rows(y.rows(), cols, [&](std::size_t b, std::size_t e) {
+      for (std::size_t r = b; r < e; ++r) {
         const float* yr = y.row(r);
         const float* gr = dy.row(r);
         float* dr = dx.row(r);
         float dot = 0.0f;
-        for (std::size_t c = 0; c < y.cols(); ++c) dot += gr[c] * yr[c];
-        for (std::size_t c = 0; c < y.cols(); ++c) dr[c] = yr[c] * (gr[c] - dot);
+        for (std::size_t c = 0; c < cols; ++c) dot += gr[c] * yr[c];
+        for (std::size_t c = 0; c < cols; ++c) dr[c] = yr[c] * (gr[c] - dot);
       }
-      break;
+    });
+    return;
   }
+  const float* out = y.data();
+  const float* g = dy.data();
+  float* d = dx.data();
+  parallel_for(y.size(), kElementGrain, [&](std::size_t b, std::size_t e) {
+    switch (kind) {
+      case ActivationKind::Linear:
+        if (d != g) std::copy(g + b, g + e, d + b);
+        break;
+      case ActivationKind::Relu:
+        // g[i] read unconditionally: a load under the condition keeps GCC from vectorizing
+        for (std::size_t i = b; i < e; ++i) {
+          const float gi = g[i];
+          d[i] = out[i] > 0.0f ? gi : 0.0f;
+        }
+        break;
+      case ActivationKind::Sigmoid:
+        for (std::size_t i = b; i < e; ++i) d[i] = g[i] * out[i] * (1.0f - out[i]);
+        break;
+      case ActivationKind::Tanh:
+        for (std::size_t i = b; i < e; ++i) d[i] = g[i] * (1.0f - out[i] * out[i]);
+        break;
+      case ActivationKind::Softmax:
+        break;
+    }
+  });
 }
 
 }  // namespace normlab

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/format.h"
+#include "core/parallel.h"
 #include "layers/initializers.h"
 
 namespace normlab {
@@ -244,15 +245,20 @@ void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Te
     affine_scale_[j] = config_.scale ? gamma[j] : 1.0f;
     affine_shift_[j] = config_.center ? beta[j] : 0.0f;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t g = i % groups;
-    if (renorm_active_)
-      renormalize_row(d, x.row(i), mean.row(g), inv_std.row(g), r_.data(), d_.data(),
-                      affine_scale_.data(), affine_shift_.data(), xhat_.row(i), y_.row(i));
-    else
-      normalize_row(d, x.row(i), mean.row(g), inv_std.row(g), affine_scale_.data(),
-                    affine_shift_.data(), xhat_.row(i), y_.row(i));
-  }
+  // Split by features [j, e) over the threads: each row kernel runs on its slice of the row.
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t g = i % groups;
+      if (renorm_active_)
+        renormalize_row(e - j, x.row(i) + j, mean.row(g) + j, inv_std.row(g) + j, r_.data() + j,
+                        d_.data() + j, affine_scale_.data() + j, affine_shift_.data() + j,
+                        xhat_.row(i) + j, y_.row(i) + j);
+      else
+        normalize_row(e - j, x.row(i) + j, mean.row(g) + j, inv_std.row(g) + j,
+                      affine_scale_.data() + j, affine_shift_.data() + j, xhat_.row(i) + j,
+                      y_.row(i) + j);
+    }
+  });
 }
 
 void BatchNormalization::normalize_with_moving_statistics(const Tensor& x) {
@@ -402,8 +408,11 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
   sum_g_xhat_.resize(groups, d);
   sum_g_.fill(0.0f);
   sum_g_xhat_.fill(0.0f);
-  for (std::size_t i = 0; i < n; ++i)
-    accumulate_row(d, dy.row(i), xhat_.row(i), sum_g_.row(i % groups), sum_g_xhat_.row(i % groups));
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i)
+      accumulate_row(e - j, dy.row(i) + j, xhat_.row(i) + j, sum_g_.row(i % groups) + j,
+                     sum_g_xhat_.row(i % groups) + j);
+  });
   // dbeta += sum g, dgamma += sum g * xhat (renorm: sum g (r xhat + d) = r sum g xhat + d sum g)
   for (std::size_t j = 0; j < d; ++j) {
     float sg = sum_g_(0, j), sgx = sum_g_xhat_(0, j);
@@ -425,19 +434,21 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
   float* gr = gamma_r_.data();
   for (std::size_t j = 0; j < d; ++j)
     gr[j] = renorm_active_ ? affine_scale_[j] * r_[j] : affine_scale_[j];
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t g = i % groups;
-    if (!used_batch_statistics_) {
-      // moving statistics (constants): dx = gamma/sqrt(moving_variance+eps) * g
-      scale_row(d, dy.row(i), gr, inv_std_.row(g), dx_.row(i));
-      continue;
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t g = i % groups;
+      if (!used_batch_statistics_) {
+        // moving statistics (constants): dx = gamma/sqrt(moving_variance+eps) * g
+        scale_row(e - j, dy.row(i) + j, gr + j, inv_std_.row(g) + j, dx_.row(i) + j);
+        continue;
+      }
+      // batch statistics: dx = gamma r/sqrt(var+eps) * (g - f sum g - xhat f sum(g xhat)),
+      // f = w_i / W_g (1/N unweighted)
+      const float f = weighted_ ? weights_[i] * inv_weight_[g] : inv_weight_[g];
+      input_grad_row(e - j, dy.row(i) + j, xhat_.row(i) + j, gr + j, inv_std_.row(g) + j,
+                     sum_g_.row(g) + j, sum_g_xhat_.row(g) + j, f, dx_.row(i) + j);
     }
-    // batch statistics: dx = gamma r/sqrt(var+eps) * (g - f sum g - xhat f sum(g xhat)),
-    // f = w_i / W_g (1/N unweighted)
-    const float f = weighted_ ? weights_[i] * inv_weight_[g] : inv_weight_[g];
-    input_grad_row(d, dy.row(i), xhat_.row(i), gr, inv_std_.row(g), sum_g_.row(g),
-                   sum_g_xhat_.row(g), f, dx_.row(i));
-  }
+  });
   return dx_;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/format.h"
+#include "core/parallel.h"
 
 namespace normlab {
 
@@ -86,17 +87,21 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
   size.assign(groups, 0.0);         // holds sum w^2 until the end (weighted)
   mean.fill(0.0f);
   var.fill(0.0f);
-  // mean_g = sum w x / W_g   (w = 1: the sum times 1/n, bit for bit the unweighted formula)
+  // W_g and sum w^2 first, so that the passes over x below hold nothing that can throw
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t g = i % groups;
     const float w = weights ? weights[i] : 1.0f;
     if (weights && !(std::isfinite(w) && w >= 0.0f))
       throw Error("weighted_statistics needs finite sample weights >= 0, got " + format_float(w) +
                   " for row " + std::to_string(i));
-    inv_weight[g] += w;
-    size[g] += static_cast<double>(w) * w;
-    add_scaled_row(d, w, x.row(i), mean.row(g));
+    inv_weight[i % groups] += w;
+    size[i % groups] += static_cast<double>(w) * w;
   }
+  // mean_g = sum w x / W_g   (w = 1: the sum times 1/n, bit for bit the unweighted formula);
+  // split by features [j, e) over the threads
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i)
+      add_scaled_row(e - j, weights ? weights[i] : 1.0f, x.row(i) + j, mean.row(i % groups) + j);
+  });
   if (across) {  // the sums of the whole batch
     across->allreduce_sum(mean.data(), groups * d);
     across->allreduce_sum(inv_weight.data(), groups);
@@ -115,10 +120,13 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
     for (std::size_t j = 0; j < d; ++j) m[j] *= inv_weight[g];
   }
   // var_g = sum w (x - mean_g)^2 / W_g   (two passes)
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t g = i % groups;
-    add_weighted_squares_row(d, weights ? weights[i] : 1.0f, x.row(i), mean.row(g), var.row(g));
-  }
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t g = i % groups;
+      add_weighted_squares_row(e - j, weights ? weights[i] : 1.0f, x.row(i) + j, mean.row(g) + j,
+                               var.row(g) + j);
+    }
+  });
   if (across) across->allreduce_sum(var.data(), groups * d);
   for (std::size_t g = 0; g < groups; ++g) {
     float* v = var.row(g);

@@ -4,6 +4,7 @@
 
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "layers/initializers.h"
 
 namespace normlab {
@@ -60,7 +61,9 @@ const Tensor& Dense::forward(const Tensor& x, Mode mode) {
   // z = b + x W: the rows start as b and the product is added to them (beta = 1), which
   // saves the pass of a separate bias add (OpenBLAS would otherwise zero C first).
   if (config_.use_bias)
-    for (std::size_t r = 0; r < n; ++r) std::copy(bias.begin(), bias.end(), y_.row(r));
+    parallel_for_rows(n, out, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = begin; r < end; ++r) std::copy(bias.begin(), bias.end(), y_.row(r));
+    });
   gemm({.m = n,
         .n = out,
         .k = in,
@@ -101,7 +104,10 @@ const Tensor& Dense::backward(const Tensor& dy) {
         .ldc = out});
   // db += sum over rows of dz
   if (config_.use_bias)
-    for (std::size_t r = 0; r < n; ++r) add_row(out, dz->row(r), dbias.data());
+    parallel_for_columns(n, out, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = 0; r < n; ++r)
+        add_row(end - begin, dz->row(r) + begin, dbias.data() + begin);
+    });
   // dx = dz W^T
   if (input_grad_needed_) {
     dx_.resize(n, in);

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/format.h"
+#include "core/parallel.h"
 
 namespace normlab {
 
@@ -63,8 +64,12 @@ void Adam::update(const Variable& var, Tensor* slots, std::int64_t t) {
                         ? config_.epsilon
                         : static_cast<float>(config_.epsilon * std::sqrt(correction2));
   const float one_minus_b1 = 1.0f - config_.beta_1, one_minus_b2 = 1.0f - config_.beta_2;
-  adam_pass(var.value->size(), alpha, eps, one_minus_b1, one_minus_b2, var.value->data(),
-            var.grad->data(), slots[0].data(), slots[1].data());
+  float *w = var.value->data(), *m = slots[0].data(), *v = slots[1].data();
+  const float* g = var.grad->data();
+  parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
+    adam_pass(end - begin, alpha, eps, one_minus_b1, one_minus_b2, w + begin, g + begin, m + begin,
+              v + begin);
+  });
 }
 
 }  // namespace normlab

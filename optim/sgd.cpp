@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/format.h"
+#include "core/parallel.h"
 
 namespace normlab {
 
@@ -26,17 +27,19 @@ std::vector<std::string> SGD::slot_names() const {
 void SGD::update(const Variable& var, Tensor* slots, std::int64_t) {
   float* w = var.value->data();
   const float* g = var.grad->data();
+  float* velocity = slots ? slots[0].data() : nullptr;
   const float lr = config_.learning_rate, mu = config_.momentum;
-  const std::size_t n = var.value->size();
-  if (slots == nullptr) {
-    for (std::size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
-    return;
-  }
-  float* velocity = slots[0].data();
-  for (std::size_t i = 0; i < n; ++i) {
-    velocity[i] = mu * velocity[i] - lr * g[i];
-    w[i] += config_.nesterov ? mu * velocity[i] - lr * g[i] : velocity[i];
-  }
+  const bool nesterov = config_.nesterov;
+  parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
+    if (velocity == nullptr) {
+      for (std::size_t i = begin; i < end; ++i) w[i] -= lr * g[i];
+      return;
+    }
+    for (std::size_t i = begin; i < end; ++i) {
+      velocity[i] = mu * velocity[i] - lr * g[i];
+      w[i] += nesterov ? mu * velocity[i] - lr * g[i] : velocity[i];
+    }
+  });
 }
 
 }  // namespace normlab

@@ -162,3 +162,14 @@ TEST_CASE("allocation: fit allocates per call, not per step") {
   CHECK(few < 100);
   if (!options.callbacks.empty()) CHECK(counter.steps == 2 * 2 * 50 + 2 * 5);
 }
+
+TEST_CASE("allocation: train_on_batch with its products and passes split over threads") {
+  // Products of >= 2^17 multiply-adds and passes over >= 2 x 16k floats are split (core/parallel.h)
+  const int threads = num_threads();
+  set_num_threads(3);
+  const Dataset d = make_data(128, 256, 10, false, 14);
+  Sequential model =
+      make_model(256, {256, 256}, 10, "linear", make_loss("sparse_categorical_crossentropy", true));
+  check_train_on_batch(model, d);
+  set_num_threads(threads);
+}

@@ -121,13 +121,3 @@ TEST_CASE("gemm with an empty output is a no-op; k = 0 scales C by beta") {
         .ldc = 2});
   CHECK(c == std::vector<float>{0.5f, 1.0f});
 }
-
-TEST_CASE("set_blas_threads(1) pins OpenBLAS to one thread; 0 leaves it alone") {
-  const int before = blas_threads();
-  set_blas_threads(1);
-  CHECK(blas_threads() == 1);
-  set_blas_threads(0);
-  CHECK(blas_threads() == 1);
-  set_blas_threads(before);
-  CHECK(blas_threads() == before);
-}

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "core/blas.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "io/checkpoint.h"
 #include "io/model_file.h"
 #include "io/train_config.h"
@@ -115,7 +115,7 @@ void check_identical(Sequential& a, Sequential& b) {
 }  // namespace
 
 TEST_CASE("a fit resumed from its checkpoint ends bit-identical to an uninterrupted one") {
-  set_blas_threads(1);
+  set_num_threads(1);
   const Dataset data = make_data();
   for (const Opt opt : {Opt::Adam, Opt::SgdMomentum}) {
     // 10: mid-epoch (epoch 2, 3 of 7 batches done); 14: after the last batch of epoch 2.

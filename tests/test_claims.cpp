@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/blas.h"
+#include "core/parallel.h"
 #include "data/batcher.h"
 #include "data/generators.h"
 #include "io/model_file.h"
@@ -221,7 +221,7 @@ TEST_CASE("claim 3: the initial value keeps weight m^t; the time constant is 1/(
 }
 
 TEST_CASE("claim 4: training-mode output depends on the batch size, inference does not") {
-  set_blas_threads(1);
+  set_num_threads(1);
   const Dataset train = make_imbalanced(1), test = make_imbalanced(2);
   const BatchNormConfig bn{.momentum = 0.95f};
   Sequential model = example3(0, &bn);
@@ -239,7 +239,7 @@ TEST_CASE("claim 4: training-mode output depends on the batch size, inference do
 }
 
 TEST_CASE("claim 5: Example 3's minority needs no BN; the moving mean is the majority's") {
-  set_blas_threads(1);
+  set_num_threads(1);
   const Dataset train = make_imbalanced(1), test = make_imbalanced(2);
   const BatchNormConfig bn{.momentum = 0.95f};
   const BatchNormConfig weighted{.momentum = 0.95f, .weighted_statistics = true};
@@ -264,7 +264,7 @@ TEST_CASE("claim 5: Example 3's minority needs no BN; the moving mean is the maj
 }
 
 TEST_CASE("claim 6: inference predictions of a row do not depend on its batch") {
-  set_blas_threads(1);
+  set_num_threads(1);
   const Dataset train = make_imbalanced(1), test = make_imbalanced(2);
   const BatchNormConfig bn{.momentum = 0.95f};
   Sequential model = example3(0, &bn);
@@ -293,7 +293,7 @@ TEST_CASE("claim 6: inference predictions of a row do not depend on its batch") 
 }
 
 TEST_CASE("claim 6: averages not converged after a short training; recalibration repairs them") {
-  set_blas_threads(1);
+  set_num_threads(1);
   const Dataset train = make_imbalanced(1), test = make_imbalanced(2);
   const BatchNormConfig bn{.momentum = 0.99f};
   Sequential model = example3(0, &bn);

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <vector>
 
-#include "core/blas.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "data/generators.h"
 #include "layers/activation.h"
 #include "layers/batch_normalization.h"
@@ -236,9 +236,9 @@ TEST_CASE("fit with validation_split or validation_data reports val_ entries eac
       doctest::Contains("give validation_data or validation_split, not both"), Error);
 }
 
-TEST_CASE("The same seeds give bit-identical weights after fit on one BLAS thread") {
-  const int threads = blas_threads();
-  set_blas_threads(1);
+TEST_CASE("The same seeds give bit-identical weights after fit on one thread") {
+  const int threads = num_threads();
+  set_num_threads(1);
   const Dataset data = make_regression(100, 4, 10, 8);
   auto train = [&](std::uint64_t model_seed, std::uint64_t shuffle_seed) {
     Sequential model(10, model_seed);
@@ -254,7 +254,7 @@ TEST_CASE("The same seeds give bit-identical weights after fit on one BLAS threa
   CHECK(train(5, 9) == first);
   CHECK_FALSE(train(5, 10) == first);  // another shuffle
   CHECK_FALSE(train(6, 9) == first);   // other initial weights
-  set_blas_threads(threads);
+  set_num_threads(threads);
 }
 
 TEST_CASE("class_weight scales each row's loss: sum_i w_i l_i / N, as Keras") {

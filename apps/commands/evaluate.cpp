@@ -4,14 +4,14 @@
 #include "apps/commands/commands.h"
 #include "apps/commands/saved_model.h"
 #include "apps/report.h"
-#include "core/blas.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "model/losses.h"
 
 namespace normlab {
 
 int run_evaluate(const EvaluateOptions& o) {
-  set_blas_threads(o.threads);
+  set_num_threads(o.threads);
   SavedModel saved = open_saved_model(o.model_dir);
   check(saved.model.compiled(), o.model_dir +
                                     ": the model was saved without a loss (no trainingConfig in "

@@ -9,9 +9,9 @@
 #include "apps/commands/commands.h"
 #include "apps/commands/saved_model.h"
 #include "apps/report.h"
-#include "core/blas.h"
 #include "core/config_reader.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "model/bn_diagnostics.h"
 
 namespace normlab {
@@ -105,7 +105,7 @@ void print_data_report(SavedModel& saved, const InspectOptions& o) {
 }  // namespace
 
 int run_inspect(const InspectOptions& o) {
-  set_blas_threads(o.threads);
+  set_num_threads(o.threads);
   SavedModel saved = open_saved_model(o.model_dir);
   std::printf("%s: saved by %s\n\n%s\n", o.model_dir.c_str(), saved.info.generated_by.c_str(),
               saved.model.summary().c_str());

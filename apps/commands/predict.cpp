@@ -5,14 +5,14 @@
 
 #include "apps/commands/commands.h"
 #include "apps/commands/saved_model.h"
-#include "core/blas.h"
 #include "core/format.h"
+#include "core/parallel.h"
 #include "data/csv.h"
 
 namespace normlab {
 
 int run_predict(const PredictOptions& o) {
-  set_blas_threads(o.threads);
+  set_num_threads(o.threads);
   SavedModel saved = open_saved_model(o.model_dir);
   // Label columns in the input (an evaluation file, say) are not features: skip them.
   std::vector<std::string> present;

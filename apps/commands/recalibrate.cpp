@@ -6,14 +6,14 @@
 #include "apps/commands/commands.h"
 #include "apps/commands/saved_model.h"
 #include "apps/report.h"
-#include "core/blas.h"
+#include "core/parallel.h"
 #include "model/bn_diagnostics.h"
 #include "model/precise_bn.h"
 
 namespace normlab {
 
 int run_recalibrate(const RecalibrateCommandOptions& o) {
-  set_blas_threads(o.threads);
+  set_num_threads(o.threads);
   SavedModel saved = open_saved_model(o.model_dir);
   const Dataset data = read_model_input(saved, o.data, label_columns_in(saved, o.data));
   recalibrate_batchnorm(saved.model, data.x, {.batch_size = o.batch_size, .batches = o.batches});

@@ -9,7 +9,7 @@
 
 #include "apps/commands/commands.h"
 #include "apps/report.h"
-#include "core/blas.h"
+#include "core/parallel.h"
 #include "io/checkpoint.h"
 #include "io/model_file.h"
 #include "io/train_config.h"
@@ -76,7 +76,7 @@ TerminateOnNaN& terminate_on_nan(TrainConfig& cfg) {
 }  // namespace
 
 int run_train(const TrainOptions& o) {
-  set_blas_threads(o.threads);
+  set_num_threads(o.threads);
   const TrainOverrides overrides{o.epochs, o.seed, o.verbose};
   TrainConfig cfg =
       o.config.empty()
@@ -124,9 +124,8 @@ int run_train(const TrainOptions& o) {
   const FitOptions& fit = cfg.fit;
   std::printf("Training on %zu rows", cfg.train.size());
   if (cfg.validation) std::printf(", validating on %zu", cfg.validation->size());
-  std::printf(": %d epochs, batch size %zu, seed %llu, %d BLAS thread%s\n", fit.epochs,
-              fit.batch_size, static_cast<unsigned long long>(fit.seed), o.threads,
-              o.threads == 1 ? "" : "s");
+  std::printf(": %d epochs, batch size %zu, seed %llu, %d thread%s\n", fit.epochs, fit.batch_size,
+              static_cast<unsigned long long>(fit.seed), o.threads, o.threads == 1 ? "" : "s");
   if (!o.checkpoint.empty()) {
     if (o.checkpoint_every > 0)
       std::printf("Checkpoint every %lld step%s in %s\n",
