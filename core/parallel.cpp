@@ -25,19 +25,24 @@ class Team {
   ~Team() { stop(); }
 
   int size() {
-    std::call_once(default_size_, [this] {
-      if (size_ == 0) resize(openblas_get_num_threads());
-    });
-    return size_;
+    const int size = size_.load(std::memory_order_acquire);
+    return size > 0 ? size : resize(0);
   }
 
-  void resize(int threads) {
+  // threads = 0: OpenBLAS' own setting, unless a size was set already.
+  int resize(int threads) {
     std::lock_guard lock(busy_);
+    if (threads == 0) {
+      if (size_.load() > 0) return size_.load();
+      threads = openblas_get_num_threads();
+    }
     openblas_set_num_threads(1);
     stop();
-    size_ = threads < 1 ? 1 : threads;
-    for (int i = 1; i < size_; ++i)
-      workers_.emplace_back([this, i, seen = generation_.load()] { work(i, size_, seen); });
+    const int size = threads < 1 ? 1 : threads;
+    for (int i = 1; i < size; ++i)
+      workers_.emplace_back([this, i, size, seen = generation_.load()] { work(i, size, seen); });
+    size_.store(size, std::memory_order_release);
+    return size;
   }
 
   void run(std::size_t parts, void (*part)(const void*, std::size_t), const void* body) {
@@ -96,8 +101,7 @@ class Team {
     stopping_.store(false, std::memory_order_relaxed);
   }
 
-  int size_ = 0;
-  std::once_flag default_size_;
+  std::atomic<int> size_{0};  // 0 until first used or set
   std::vector<std::thread> workers_;
   std::mutex busy_;  // held by the thread whose job the team runs
   std::atomic<std::uint32_t> generation_{0};
@@ -132,8 +136,9 @@ void run_parts(std::size_t parts, void (*part)(const void*, std::size_t), const 
 
 std::size_t parts_for(std::size_t n, std::size_t grain) {
   const std::size_t most = n / (grain > 0 ? grain : 1);
+  if (most < 2) return 1;  // small work does not look at the team
   const auto threads = static_cast<std::size_t>(num_threads());
-  return most < 1 ? 1 : most < threads ? most : threads;
+  return most < threads ? most : threads;
 }
 
 }  // namespace normlab
