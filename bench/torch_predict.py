@@ -8,16 +8,20 @@ repetitions of N calls of about --target-ms each; median). Prints
   python3 bench/torch_predict.py [--threads T] [--reps R] [--target-ms T]
 """
 import argparse
+import os
 import statistics
 import time
-
-import torch
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--reps", type=int, default=7)
 parser.add_argument("--target-ms", type=float, default=300.0)
 args = parser.parse_args()
+# Debian's torch does its products in OpenBLAS, whose thread count is read from the environment
+# when the library loads: set it before the import, or "1 thread" runs OpenBLAS on every core.
+os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+import torch  # noqa: E402
+
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 

@@ -29,6 +29,16 @@ void normalize_row(std::size_t d, const float* __restrict x, const float* __rest
   }
 }
 
+// y = a (x - m) s + b: normalize_row without keeping xhat, for inference
+void infer_row(std::size_t d, const float* __restrict x, const float* __restrict m,
+               const float* __restrict s, const float* __restrict a, const float* __restrict b,
+               float* __restrict y) {
+  for (std::size_t j = 0; j < d; ++j) {
+    const float h = (x[j] - m[j]) * s[j];
+    y[j] = a[j] * h + b[j];
+  }
+}
+
 // xhat = (x - m) s, y = a (r xhat + dr) + b   (batch renormalization)
 void renormalize_row(std::size_t d, const float* __restrict x, const float* __restrict m,
                      const float* __restrict s, const float* __restrict r,
@@ -236,7 +246,7 @@ RenormBounds BatchNormalization::current_renorm_bounds() const {
 
 void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std) {
   const std::size_t n = x.rows(), d = input_dim_, groups = mean.rows();
-  xhat_.resize(n, d);
+  if (trained_forward_) xhat_.resize(n, d);  // backward's; inference does not keep it
   y_.resize(n, d);
   // The options, resolved once per feature so that the row loops below vectorize.
   affine_scale_.resize(1, d);
@@ -249,7 +259,10 @@ void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Te
   parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t g = i % groups;
-      if (renorm_active_)
+      if (!trained_forward_)  // nothing will read xhat
+        infer_row(e - j, x.row(i) + j, mean.row(g) + j, inv_std.row(g) + j,
+                  affine_scale_.data() + j, affine_shift_.data() + j, y_.row(i) + j);
+      else if (renorm_active_)
         renormalize_row(e - j, x.row(i) + j, mean.row(g) + j, inv_std.row(g) + j, r_.data() + j,
                         d_.data() + j, affine_scale_.data() + j, affine_shift_.data() + j,
                         xhat_.row(i) + j, y_.row(i) + j);
