@@ -3,9 +3,10 @@
 #   ./run.sh train   install what is missing, build in Release, train the Example-3 model
 #   ./run.sh test    install what is missing, build, run the whole test suite
 #   ./run.sh build   install what is missing and build only
-#   ./run.sh check   deeper checks: the test suite under ASan + UBSan (build-asan/), each libFuzzer
-#                    harness for FUZZ_SECONDS (default 60) on its seed corpus (build-fuzz/), and a
-#                    training run under valgrind memcheck (BUILD_DIR's normlab)
+#   ./run.sh check   deeper checks: the test suite under ASan + UBSan (build-asan/), the thread
+#                    team under ThreadSanitizer (build-tsan/), each libFuzzer harness for
+#                    FUZZ_SECONDS (default 60) on its seed corpus (build-fuzz/), and a training
+#                    run under valgrind memcheck (BUILD_DIR's normlab)
 #   ./run.sh fuzz [SECONDS]   build the fuzz harnesses and run each for SECONDS (default 60)
 # Environment: BUILD_DIR (default build), JOBS (default: all cores).
 set -euo pipefail
@@ -64,6 +65,17 @@ sanitized_tests() {
   echo "[run.sh] packaging.consumer is disabled under ASan: its plain consumer programs cannot" \
     "link a sanitized libnormlab"
   ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+}
+
+# The thread team (core/parallel.h) under ThreadSanitizer: tests/tsan/team_stress.cpp with the two
+# files it uses, built with clang into build-tsan/ (seconds, where a sanitized library would take
+# half an hour here). ThreadSanitizer exits non-zero when it sees a data race.
+team_under_tsan() {
+  mkdir -p build-tsan
+  # shellcheck disable=SC2046  # pkg-config's flags are words
+  clang++-14 -std=c++20 -O1 -g -fsanitize=thread -I. tests/tsan/team_stress.cpp \
+    core/parallel.cpp core/blas.cpp -o build-tsan/team_stress $(pkg-config --cflags --libs openblas)
+  build-tsan/team_stress
 }
 
 # The libFuzzer harnesses (tests/fuzz/), built with clang, ASan and UBSan into build-fuzz/.
@@ -127,6 +139,7 @@ case "${1:-}" in
     install_missing check
     build
     sanitized_tests
+    team_under_tsan
     build_fuzz
     make_scratch
     run_fuzzers "${FUZZ_SECONDS:-60}" "$SCRATCH"

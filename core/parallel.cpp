@@ -13,8 +13,13 @@ namespace normlab {
 
 namespace {
 
+// A hint inside a polling loop: frees the core's shared resources for a few cycles.
 void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
 }
 
 // The caller and size - 1 workers. A job is published by bumping `generation_`; each worker runs
@@ -47,11 +52,11 @@ class Team {
 
   void run(std::size_t parts, void (*part)(const void*, std::size_t), const void* body) {
     std::unique_lock lock(busy_, std::defer_lock);
-    const std::size_t team = workers_.size() + 1;
-    if (in_part_ || team == 1 || !lock.try_lock()) {
+    if (in_part_ || !lock.try_lock() || workers_.empty()) {
       for (std::size_t p = 0; p < parts; ++p) part(body, p);
       return;
     }
+    const std::size_t team = workers_.size() + 1;
     part_ = part;
     body_ = body;
     parts_ = parts;
