@@ -36,8 +36,8 @@ inline constexpr std::size_t kElementGrain = std::size_t{1} << 14;
 /// How many parts n units of work split into so that each has at least `grain` units.
 std::size_t parts_for(std::size_t n, std::size_t grain);
 
-/// Runs body(begin, end) over a split of [0, n) into parts_for(n, grain) ranges. The inner
-/// boundaries are multiples of 16 units (whole cache lines for floats); empty ranges are skipped.
+/// Runs body(begin, end) over a split of [0, n) into parts_for(n, grain) ranges. When every range
+/// can hold 16 units, the inner boundaries are multiples of 16 (whole cache lines for floats).
 template <class Body>
 void parallel_for(std::size_t n, std::size_t grain, const Body& body) {
   const std::size_t parts = parts_for(n, grain);
@@ -46,15 +46,15 @@ void parallel_for(std::size_t n, std::size_t grain, const Body& body) {
     return;
   }
   struct Split {
-    std::size_t n, parts;
+    std::size_t n, parts, align;
     const Body& body;
-  } split{n, parts, body};
+  } split{n, parts, n >= 16 * parts ? std::size_t{16} : std::size_t{1}, body};
   run_parts(
       parts,
       [](const void* s, std::size_t p) {
         const Split& sp = *static_cast<const Split*>(s);
         const auto boundary = [&](std::size_t q) {
-          return q == sp.parts ? sp.n : sp.n * q / sp.parts / 16 * 16;
+          return q == sp.parts ? sp.n : sp.n * q / sp.parts / sp.align * sp.align;
         };
         const std::size_t begin = boundary(p), end = boundary(p + 1);
         if (begin < end) sp.body(begin, end);

@@ -27,12 +27,14 @@
 #include "layers/dense.h"
 #include "model/csv_logger.h"
 #include "model/sequential.h"
+#include "model_weights.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 #include "run_program.h"
 #include "temp_dir.h"
 
 using namespace normlab;
+using normlab::testing::all_weights;
 namespace fs = std::filesystem;
 
 namespace {
@@ -97,9 +99,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 
 // Every variable of every layer (weights and moving statistics) and every optimizer slot.
 std::vector<Tensor> everything(Sequential& model) {
-  std::vector<Tensor> out;
-  for (std::size_t i = 0; i < model.num_layers(); ++i)
-    for (const auto& v : model.layer_variables(i)) out.push_back(*v.value);
+  std::vector<Tensor> out = all_weights(model);
   for (const auto& v : model.optimizer().slot_variables()) out.push_back(*v.value);
   return out;
 }

@@ -9,9 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "gradient_check.h"
+#include "model_weights.h"
 #include "normlab.h"
 
 using namespace normlab;
+using normlab::gradient_check::random_tensor;
+using normlab::testing::all_weights;
 
 namespace {
 
@@ -22,31 +26,20 @@ struct Threads {
   ~Threads() { set_num_threads(before); }
 };
 
-std::vector<float> random_values(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = static_cast<float>(rng.uniform(-1.0, 1.0));
-  return v;
-}
-
-// How often parallel_for's body saw each index of [0, n).
+// How often parallel_for's body saw each index of [0, n); a range whose inner end is off a
+// 16-unit boundary (when every range can hold 16 units) counts as a visit of index 0. Parts
+// record, the calling test checks: doctest's assertions are for one thread.
 std::vector<int> visits(std::size_t n, std::size_t grain, std::size_t* ranges = nullptr) {
   std::vector<std::atomic<int>> seen(n);
   std::atomic<std::size_t> count{0};
+  const bool aligned = n >= 16 * parts_for(n, grain);
   parallel_for(n, grain, [&](std::size_t begin, std::size_t end) {
     ++count;
-    if (end != n) CHECK(end % 16 == 0);  // inner boundaries on whole cache lines
+    if (aligned && end != n && end % 16 != 0) ++seen[0];
     for (std::size_t i = begin; i < end; ++i) ++seen[i];
   });
   if (ranges) *ranges = count;
   return std::vector<int>(seen.begin(), seen.end());
-}
-
-std::vector<Tensor> all_weights(Sequential& model) {
-  std::vector<Tensor> out;
-  for (std::size_t i = 0; i < model.num_layers(); ++i)
-    for (const auto& v : model.layer_variables(i)) out.push_back(*v.value);
-  return out;
 }
 
 }  // namespace
@@ -60,7 +53,7 @@ TEST_CASE("set_num_threads sets the team size; 0 leaves it alone") {
   CHECK(num_threads() == 3);
 }
 
-TEST_CASE("parallel_for visits every index once, in at most num_threads() ranges of >= grain") {
+TEST_CASE("parallel_for visits every index once, in min(threads, n / grain) ranges") {
   for (int threads : {1, 2, 3, 4}) {
     Threads t(threads);
     for (std::size_t n : {0, 1, 15, 16, 17, 100, 1000, 4099}) {
@@ -70,7 +63,7 @@ TEST_CASE("parallel_for visits every index once, in at most num_threads() ranges
         CAPTURE(grain);
         std::size_t ranges = 0;
         CHECK(visits(n, grain, &ranges) == std::vector<int>(n, 1));
-        CHECK(ranges <= static_cast<std::size_t>(threads));
+        CHECK(ranges == (n == 0 ? 0 : parts_for(n, grain)));  // no range is empty
         CHECK(parts_for(n, grain) ==
               std::max<std::size_t>(1, std::min<std::size_t>(threads, n / grain)));
       }
@@ -123,8 +116,10 @@ TEST_CASE("gemm split over threads matches the reference, and repeats bit for bi
         Shape{false, false, 1000, 10, 512, 1.0f}}) {
     CAPTURE(s.m);
     const std::size_t lda = s.trans_a ? s.m : s.k, ldb = s.trans_b ? s.k : s.n;
-    const auto a = random_values(s.m * s.k, 1), b = random_values(s.k * s.n, 2);
-    const auto c0 = random_values(s.m * s.n, 3);
+    Rng rng(1);
+    const Tensor a = random_tensor(s.m, s.k, rng, -1.0, 1.0);
+    const Tensor b = random_tensor(s.k, s.n, rng, -1.0, 1.0);
+    const Tensor c0 = random_tensor(s.m, s.n, rng, -1.0, 1.0);
     const GemmArgs args{.trans_a = s.trans_a,
                         .trans_b = s.trans_b,
                         .m = s.m,
@@ -136,13 +131,13 @@ TEST_CASE("gemm split over threads matches the reference, and repeats bit for bi
                         .ldb = ldb,
                         .beta = s.beta,
                         .ldc = s.n};
-    std::vector<float> expected = c0;
+    Tensor expected = c0;
     GemmArgs reference = args;
     reference.c = expected.data();
     gemm_reference(reference);
     auto product = [&](int threads) {
       Threads t(threads);
-      std::vector<float> c = c0;
+      Tensor c = c0;
       GemmArgs g = args;
       g.c = c.data();
       gemm(g);
@@ -164,18 +159,16 @@ TEST_CASE("The elementwise passes give the same bits on any number of threads") 
   // Adam's and SGD's updates and Tensor::fill split by element: every element's arithmetic is
   // the same however the range is cut.
   const std::size_t n = 100'003;  // several grains, and a remainder
-  const auto w0 = random_values(n, 5), g0 = random_values(n, 6);
+  Rng rng(5);
+  const Tensor w0 = random_tensor(1, n, rng, -1.0, 1.0), g0 = random_tensor(1, n, rng, -1.0, 1.0);
   auto run = [&](int threads, Optimizer& opt) {
     Threads t(threads);
-    Tensor w(1, n), g(1, n);
-    std::copy(w0.begin(), w0.end(), w.begin());
-    std::copy(g0.begin(), g0.end(), g.begin());
+    Tensor w = w0, g = g0;
     const std::vector<Variable> vars{{"w", &w, &g}};
     for (int step = 0; step < 3; ++step) opt.apply(vars);
-    std::vector<float> out(w.begin(), w.end());
     g.fill(0.25f);
     CHECK(std::all_of(g.begin(), g.end(), [](float v) { return v == 0.25f; }));
-    return out;
+    return w;
   };
   Adam a1, a2, a3;
   const auto adam = run(1, a1);
@@ -190,14 +183,12 @@ TEST_CASE(
     "BatchNormalization, activations and Dense's bias give the same bits on any thread count") {
   // 300 x 200 = 60k elements: their passes split into up to 3 feature or row ranges.
   const std::size_t n = 300, d = 200;
-  Tensor x(n, d), dy(n, d);
-  const auto xv = random_values(n * d, 7), gv = random_values(n * d, 8);
-  std::copy(xv.begin(), xv.end(), x.begin());
-  std::copy(gv.begin(), gv.end(), dy.begin());
+  Rng rng(7);
+  const Tensor x = random_tensor(n, d, rng, -2.0, 2.0), dy = random_tensor(n, d, rng, -1.0, 1.0);
   auto run = [&](int threads, Layer& layer) {
     Threads t(threads);
-    Rng rng(1);
-    layer.build(d, rng);
+    Rng init(1);
+    layer.build(d, init);
     std::vector<Tensor> out{layer.forward(x, Mode::Train), layer.backward(dy)};
     for (const auto& v : layer.variables())
       if (v.grad) out.push_back(*v.grad);

@@ -14,10 +14,12 @@
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model/sequential.h"
+#include "model_weights.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 
 using namespace normlab;
+using normlab::testing::all_weights;
 
 namespace {
 
@@ -41,13 +43,6 @@ Sequential small_model(std::uint64_t seed, std::size_t input_dim = 3) {
 }
 
 // Every variable of every layer, copied.
-std::vector<Tensor> all_weights(Sequential& model) {
-  std::vector<Tensor> out;
-  for (std::size_t i = 0; i < model.num_layers(); ++i)
-    for (const auto& v : model.layer_variables(i)) out.push_back(*v.value);
-  return out;
-}
-
 // Records every step fit reports.
 struct StepRecorder final : Callback {
   std::vector<StepInfo> steps;
