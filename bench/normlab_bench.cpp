@@ -119,20 +119,25 @@ void run_paired(const Workload& w, const Options& o) {
   FloorStep floor(w);
   const std::function<void()> steps[3] = {[&] { model.train_on_batch(x, y); },
                                           [&] { floor.run(true); }, [&] { floor.run(false); }};
+  // normlab splits its products over its own threads, one OpenBLAS thread in each; the floor
+  // runs OpenBLAS' threads.
+  const auto blas_threads_for = [&](int k) { openblas_set_num_threads(k == 0 ? 1 : o.threads); };
   int count = 1;  // steps per block, so that a round (one step of each, x count) takes target_ms
   for (int i = 0; i < 3; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    for (const auto& step : steps) step();
+    for (int k = 0; k < 3; ++k) {
+      blas_threads_for(k);
+      steps[k]();
+    }
     count = std::max(1, static_cast<int>(o.target_ms / (seconds_since(start) * 1e3)));
   }
   std::vector<double> ms[3], over_adam, over_gemm;
   for (int r = 0; r < o.reps; ++r) {
     double block[3];
     for (int k = 0; k < 3; ++k) {
-      // normlab splits its products over its own threads, one OpenBLAS thread in each; the floor
-      // runs OpenBLAS' threads. OpenBLAS' idle threads poll for ~0.1 s after their last
-      // product, so each block starts after a pause in which the other side's threads sleep.
-      openblas_set_num_threads(k == 0 ? 1 : o.threads);
+      // OpenBLAS' idle threads poll for ~0.1 s after their last product, so each block starts
+      // after a pause in which the other side's threads sleep.
+      blas_threads_for(k);
       std::this_thread::sleep_for(std::chrono::milliseconds(150));
       const auto start = std::chrono::steady_clock::now();
       for (int s = 0; s < count; ++s) steps[k]();

@@ -5,11 +5,11 @@
 /// each part, so the same threads do every kind of work and none of them polls for a core that
 /// another one needs (docs/performance.md, "Threads").
 ///
-/// Every split is by rows or elements, each part writing its own outputs. An elementwise pass does
-/// each element's arithmetic as one thread would: the same bits at any thread count. OpenBLAS'
-/// sums depend on the rows in a call (as on its own thread count), so a split product agrees
-/// with the whole one to rounding. The split depends only on the thread count: runs repeat bit
-/// for bit.
+/// Every split is by rows, features (columns) or elements, each part writing its own outputs. An
+/// elementwise pass does each element's arithmetic as one thread would: the same bits at any thread
+/// count. OpenBLAS' sums depend on the rows in a call (as on its own thread count), so a split
+/// product agrees with the whole one to rounding. The split depends only on the thread count: runs
+/// repeat bit for bit.
 /// @endverbatim
 #pragma once
 
