@@ -84,7 +84,8 @@ void compile_like(Sequential& into, Sequential& from) {
   std::vector<std::string> metrics;
   for (const auto& m : from.metrics()) metrics.push_back(m.name());
   into.compile(optimizer_from_json(optimizer_to_json(from.optimizer()), "optimizer"),
-               make_loss(from.loss().name(), from.loss().from_logits()), metrics);
+               make_loss(from.loss().name(), from.loss().from_logits(), from.loss().clip_epsilon()),
+               metrics);
 }
 
 bool foldable_pair(Sequential& model, std::size_t i) {

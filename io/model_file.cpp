@@ -101,6 +101,7 @@ struct ModelJson {
   json layer_configs = json::object();  // userDefinedMetadata.normlab.layers.<name>.config
   json layer_state = json::object();    // userDefinedMetadata.normlab.layers.<name>.state
   bool loss_from_logits = false;
+  float loss_clip_epsilon = kKerasEpsilon;
   ModelInfo info;
 
   const json& topology() const { return document.at("modelTopology"); }
@@ -183,12 +184,14 @@ void parse_manifest(const json& manifest, const std::string& where, ModelJson& m
   }
 }
 
-// userDefinedMetadata.normlab: {"version", "loss_from_logits", "layers": {name: {"config",
-// "state"}}}.
+// userDefinedMetadata.normlab: {"version", "loss_from_logits", "loss_clip_epsilon", "layers":
+// {name: {"config", "state"}}}.
 void parse_normlab_metadata(const json& value, const std::string& where, ModelJson& m) {
   ConfigReader n(value, where);
   m.info.normlab_version = n.string("version", "");
   m.loss_from_logits = n.boolean("loss_from_logits", false);
+  m.loss_clip_epsilon =
+      static_cast<float>(n.number("loss_clip_epsilon", kKerasEpsilon, 1e-30, 0.5));
   m.info.folded = n.raw("folded");
   const json& layers = n.raw("layers");
   n.finish();
@@ -461,8 +464,8 @@ json keras_optimizer(json optimizer) {
 }
 
 // Compiles `model` from Keras' {"loss", "metrics", "optimizer_config"}.
-void compile_from(Sequential& model, const json& config, const std::string& path,
-                  bool from_logits) {
+void compile_from(Sequential& model, const json& config, const std::string& path, bool from_logits,
+                  float clip_epsilon) {
   ConfigReader r(config, path);
   const std::string loss_name = r.string("loss", "");
   if (loss_name.empty()) r.fail("loss", "a loss name such as \"binary_crossentropy\"");
@@ -481,7 +484,7 @@ void compile_from(Sequential& model, const json& config, const std::string& path
   auto opt = optimizer_from_json(optimizer, r.path_of("optimizer_config"));
   std::unique_ptr<Loss> loss;
   try {
-    loss = make_loss(loss_name, from_logits);
+    loss = make_loss(loss_name, from_logits, clip_epsilon);
   } catch (const Error& e) {
     throw Error(r.path_of("loss") + ": " + e.what());
   }
@@ -622,6 +625,8 @@ void save_model(Sequential& model, const fs::path& dir, const json& metadata) {
                          {"metrics", std::move(metrics)},
                          {"optimizer_config", optimizer_to_json(model.optimizer())}});
     if (model.loss().from_logits()) normlab["loss_from_logits"] = true;
+    if (model.loss().clip_epsilon() != kKerasEpsilon)
+      normlab["loss_clip_epsilon"] = model.loss().clip_epsilon();
   }
   json user = metadata;
   user["normlab"] = shortest_floats(std::move(normlab));
@@ -643,7 +648,8 @@ Sequential load_checked(const ModelJson& m, const WeightFiles& files, bool compi
   copy_weights(model, model, m, files);
   if (compile && !m.info.training_config.is_null())
     in_file(file, [&] {
-      compile_from(model, m.info.training_config, "trainingConfig", m.loss_from_logits);
+      compile_from(model, m.info.training_config, "trainingConfig", m.loss_from_logits,
+                   m.loss_clip_epsilon);
     });
   return model;
 }

@@ -223,12 +223,17 @@ std::vector<std::string> loss_keys(bool class_names) {
 
 // "binary_crossentropy", or Keras' serialized loss object:
 //   {"class_name": "BinaryCrossentropy", "config": {"from_logits": true, "reduction": ...}}
+// compile.epsilon is Keras' backend epsilon() (keras.json's "epsilon"), the probabilities'
+// clipping bound.
 std::unique_ptr<Loss> read_loss(ConfigReader& compile) {
   const std::string path = compile.path_of("loss");
+  const auto clip_epsilon =
+      static_cast<float>(compile.number("epsilon", kKerasEpsilon, 0.0, 0.5, true, true));
   const json& v = compile.raw("loss");
   if (v.is_null() || v.is_string()) {
     if (v.is_null()) compile.fail("loss", "a loss such as \"binary_crossentropy\" or \"mse\"");
-    return make_loss(loss_names().at(compile.string("loss", "", loss_keys(false))));
+    return make_loss(loss_names().at(compile.string("loss", "", loss_keys(false))), false,
+                     clip_epsilon);
   }
   if (!v.is_object())
     compile.fail("loss",
@@ -255,7 +260,7 @@ std::unique_ptr<Loss> read_loss(ConfigReader& compile) {
       c.fail("label_smoothing", "0 (label smoothing is not supported by normlab)");
   }
   c.finish();
-  return make_loss(name, from_logits);
+  return make_loss(name, from_logits, clip_epsilon);
 }
 
 std::vector<std::string> read_metrics(ConfigReader& compile, const Loss& loss) {

@@ -9,8 +9,6 @@
 namespace normlab {
 
 namespace {
-constexpr float kEpsilon = 1e-7f;  // Keras' backend epsilon for probability clipping
-
 std::string shape_mismatch(const std::string& loss, const Tensor& y_true, std::size_t k,
                            const std::string& expected) {
   return loss + ": targets of shape " + y_true.shape_string() + " do not fit " + std::to_string(k) +
@@ -49,7 +47,7 @@ void check_rows_sum_to_one(const Loss& loss, const Tensor& y_true) {
 
 class MeanSquaredError final : public Loss {
  public:
-  MeanSquaredError() : Loss(false) {}
+  explicit MeanSquaredError(float clip_epsilon) : Loss(false, clip_epsilon) {}
   std::string name() const override { return "mean_squared_error"; }
 
  private:
@@ -69,7 +67,7 @@ class MeanSquaredError final : public Loss {
 
 class BinaryCrossentropy final : public Loss {
  public:
-  explicit BinaryCrossentropy(bool from_logits) : Loss(from_logits) {}
+  BinaryCrossentropy(bool from_logits, float clip_epsilon) : Loss(from_logits, clip_epsilon) {}
   std::string name() const override { return "binary_crossentropy"; }
   void check_targets(const Tensor& y_true, std::size_t outputs) const override {
     Loss::check_targets(y_true, outputs);
@@ -91,9 +89,9 @@ class BinaryCrossentropy final : public Loss {
               z >= 0.0f ? 1.0f / (1.0f + std::exp(-z)) : std::exp(z) / (1.0f + std::exp(z));
           grad(i, c) = (s - t) * inv_k;
         } else {
-          const float q = std::clamp(p(i, c), kEpsilon, 1.0f - kEpsilon);
+          const float q = std::clamp(p(i, c), clip_epsilon_, 1.0f - clip_epsilon_);
           sum -= t * std::log(q) + (1.0f - t) * std::log(1.0f - q);
-          const bool clipped = p(i, c) < kEpsilon || p(i, c) > 1.0f - kEpsilon;
+          const bool clipped = p(i, c) < clip_epsilon_ || p(i, c) > 1.0f - clip_epsilon_;
           grad(i, c) = clipped ? 0.0f : (-t / q + (1.0f - t) / (1.0f - q)) * inv_k;
         }
       }
@@ -104,7 +102,8 @@ class BinaryCrossentropy final : public Loss {
 
 class CategoricalCrossentropy : public Loss {
  public:
-  CategoricalCrossentropy(bool from_logits, bool sparse) : Loss(from_logits), sparse_(sparse) {}
+  CategoricalCrossentropy(bool from_logits, bool sparse, float clip_epsilon)
+      : Loss(from_logits, clip_epsilon), sparse_(sparse) {}
   std::string name() const override {
     return sparse_ ? "sparse_categorical_crossentropy" : "categorical_crossentropy";
   }
@@ -153,9 +152,9 @@ class CategoricalCrossentropy : public Loss {
         float dot = 0.0f;
         for (std::size_t c = 0; c < k; ++c) {
           const float q = pr[c] / s;
-          const float qc = std::clamp(q, kEpsilon, 1.0f - kEpsilon);
+          const float qc = std::clamp(q, clip_epsilon_, 1.0f - clip_epsilon_);
           l -= target(y, i, c) * std::log(qc);
-          gr[c] = (q < kEpsilon || q > 1.0f - kEpsilon) ? 0.0f : -target(y, i, c) / qc;
+          gr[c] = (q < clip_epsilon_ || q > 1.0f - clip_epsilon_) ? 0.0f : -target(y, i, c) / qc;
           dot += gr[c] * q;
         }
         for (std::size_t c = 0; c < k; ++c) gr[c] = (gr[c] - dot) / s;
@@ -213,16 +212,19 @@ float Loss::forward(const Tensor& y_pred, const Tensor& y_true, const float* sam
   return static_cast<float>(total * inv_n);
 }
 
-std::unique_ptr<Loss> make_loss(const std::string& name, bool from_logits) {
+std::unique_ptr<Loss> make_loss(const std::string& name, bool from_logits, float clip_epsilon) {
+  check(clip_epsilon > 0.0f && clip_epsilon < 0.5f,
+        "the clipping bound epsilon must lie in (0, 0.5), got " + format_float(clip_epsilon));
   if (name == "mse" || name == "mean_squared_error") {
     check(!from_logits, "mean_squared_error does not take from_logits");
-    return std::make_unique<MeanSquaredError>();
+    return std::make_unique<MeanSquaredError>(clip_epsilon);
   }
-  if (name == "binary_crossentropy") return std::make_unique<BinaryCrossentropy>(from_logits);
+  if (name == "binary_crossentropy")
+    return std::make_unique<BinaryCrossentropy>(from_logits, clip_epsilon);
   if (name == "categorical_crossentropy")
-    return std::make_unique<CategoricalCrossentropy>(from_logits, false);
+    return std::make_unique<CategoricalCrossentropy>(from_logits, false, clip_epsilon);
   if (name == "sparse_categorical_crossentropy")
-    return std::make_unique<CategoricalCrossentropy>(from_logits, true);
+    return std::make_unique<CategoricalCrossentropy>(from_logits, true, clip_epsilon);
   throw Error("unknown loss '" + name +
               "': expected one of mean_squared_error (mse), binary_crossentropy, "
               "categorical_crossentropy, sparse_categorical_crossentropy");

@@ -6,14 +6,16 @@
 ///   dL/dpred_i = (w_i / N) dl_i/dpred_i
 ///
 ///   mean_squared_error        l = (1/K) sum_k (p_k - y_k)^2
-///   binary_crossentropy       q = clip(p, 1e-7, 1 - 1e-7)
+///   binary_crossentropy       q = clip(p, eps, 1 - eps)
 ///                             l = -(1/K) sum_k [y_k log q_k + (1 - y_k) log(1 - q_k)]
 ///                             (the clip passes no gradient where it is active)
 ///     from_logits=true        l = (1/K) sum_k [max(z,0) - z y + log(1 + e^-|z|)], dl/dz =
 ///     (sigmoid(z) - y)/K
-///   categorical_crossentropy  q = clip(p / sum_k p_k, 1e-7, 1 - 1e-7),  l = -sum_k y_k log q_k
+///   categorical_crossentropy  q = clip(p / sum_k p_k, eps, 1 - eps),  l = -sum_k y_k log q_k
 ///     from_logits=true        l = -sum_k y_k log softmax(z)_k,  dl/dz = softmax(z) sum_k y_k - y
 ///   sparse_categorical_crossentropy   the same with y given as one class index per row
+/// eps is the clipping bound, Keras' backend epsilon() (keras.config.epsilon(), 1e-7 unless
+/// keras.json or keras.config.set_epsilon changes it); the cross-entropies on logits do not clip.
 /// @endverbatim
 #pragma once
 
@@ -53,6 +55,8 @@ class Loss {
   virtual std::string name() const = 0;  ///< Keras name: "binary_crossentropy"
   /// Predictions are logits (no sigmoid or softmax applied).
   bool from_logits() const { return from_logits_; }
+  /// The clipping bound eps of probabilities (Keras' epsilon()); unused by MSE and on logits.
+  float clip_epsilon() const { return clip_epsilon_; }
 
   /// Throws unless targets of this shape and these values fit predictions of width `outputs`:
   /// finite numbers; for binary_crossentropy in [0, 1]; for categorical_crossentropy in [0, 1]
@@ -68,22 +72,30 @@ class Loss {
   const Tensor& backward() const { return grad_; }
 
  protected:
-  /// A loss on probabilities, or on logits.
-  explicit Loss(bool from_logits) : from_logits_(from_logits) {}
+  /// A loss on probabilities, or on logits, clipping probabilities to [eps, 1 - eps].
+  Loss(bool from_logits, float clip_epsilon)
+      : from_logits_(from_logits), clip_epsilon_(clip_epsilon) {}
   /// Writes l_i into loss[i] and dl_i/dpred_i into row i of grad (already N x K).
   virtual void per_sample(const Tensor& y_pred, const Tensor& y_true, float* loss,
                           Tensor& grad) const = 0;
 
   /// See from_logits().
   bool from_logits_;
+  /// See clip_epsilon().
+  float clip_epsilon_;
   /// dL/dpred, returned by backward().
   Tensor grad_;
   /// Per-sample losses l_i of the last forward.
   std::vector<float> loss_;
 };
 
+/// Keras' backend epsilon() by default: the clipping bound of the cross-entropies.
+inline constexpr float kKerasEpsilon = 1e-7f;
+
 /// "mse" / "mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
-/// "sparse_categorical_crossentropy"; an unknown name throws, listing the valid ones.
-std::unique_ptr<Loss> make_loss(const std::string& name, bool from_logits = false);
+/// "sparse_categorical_crossentropy"; an unknown name throws, listing the valid ones, and so
+/// does a clip_epsilon outside (0, 0.5).
+std::unique_ptr<Loss> make_loss(const std::string& name, bool from_logits = false,
+                                float clip_epsilon = kKerasEpsilon);
 
 }  // namespace normlab

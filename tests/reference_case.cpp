@@ -487,12 +487,14 @@ struct Trajectory {
   std::vector<std::pair<std::size_t, std::size_t>> schedule;  // [begin, end) rows per step
   std::string loss;
   bool from_logits = false;
+  float clip_epsilon = kKerasEpsilon;
   json optimizer;  // {"class_name", "config"}, as optim/registry.h reads it
 };
 
-// training.loss: a Keras loss name, or {"name", "from_logits", "reduction"}. The reduction must
-// be Keras' default, the mean over the batch ("sum_over_batch_size"; the shared cases describe
-// it in words, "mean over outputs, then mean over batch").
+// training.loss: a Keras loss name, or {"name", "from_logits", "clip_epsilon", "reduction"}.
+// The reduction must be Keras' default, the mean over the batch ("sum_over_batch_size"; the cases
+// describe it in words, "mean over outputs, then mean over batch"); clip_epsilon, the clipping
+// bound of probabilities (Keras' epsilon()), is a cross-entropy's only.
 void read_loss(const json& v, Trajectory& t) {
   if (v.is_string()) {
     t.loss = v.get<std::string>();
@@ -501,6 +503,13 @@ void read_loss(const json& v, Trajectory& t) {
     t.loss = r.string("name", "");
     if (t.loss.empty()) r.fail("name", "a loss name");
     t.from_logits = r.boolean("from_logits", false);
+    if (r.has("clip_epsilon")) {
+      if (t.loss.find("crossentropy") == std::string::npos)
+        r.fail("clip_epsilon",
+               "no clipping bound for " + t.loss + " (only the cross-entropies clip)");
+      t.clip_epsilon =
+          static_cast<float>(r.number("clip_epsilon", kKerasEpsilon, 0.0, 0.5, true, true));
+    }
     const std::string reduction = r.string("reduction", "sum_over_batch_size");
     const bool batch_mean = reduction == "sum_over_batch_size" ||
                             reduction.find("mean over batch") != std::string::npos ||
@@ -513,7 +522,7 @@ void read_loss(const json& v, Trajectory& t) {
     r.finish();
   }
   try {
-    make_loss(t.loss, t.from_logits);
+    make_loss(t.loss, t.from_logits, t.clip_epsilon);
   } catch (const Error& e) {
     throw Error(std::string("training.loss: ") + e.what());
   }
@@ -631,7 +640,7 @@ void train(const Trajectory& t, const json& optimizer, const std::string& label,
            const std::string& variance_update, bool all, const std::string& prefix, Actuals& a) {
   Sequential model = build_model(t, variance_update);
   model.compile(optimizer_from_json(optimizer, "training.optimizer"),
-                make_loss(t.loss, t.from_logits));
+                make_loss(t.loss, t.from_logits, t.clip_epsilon));
   model.loss().check_targets(t.y, model.output_dim());
   Array losses{{t.schedule.size()}, {}};
   Tensor xb, yb;

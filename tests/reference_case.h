@@ -1,4 +1,4 @@
-// Golden reference cases (schema and semantics: ../shared/reference/README.md): loads a case, runs
+// Golden reference cases (schema and semantics: tests/reference/cases/README.md): loads a case, runs
 // it through normlab and compares every expected quantity with the case's own tolerance,
 //   abs(actual - expected) <= atol + rtol * abs(expected)          element by element.
 //

@@ -132,7 +132,8 @@ TEST_CASE("train config errors: unknown keys name the path and list the known on
   CHECK(error_of(patched(R"({"data": {"train": {"generator": "imbalanced", "rows": 5}}})")) ==
         "data.train.rows: unknown key; the known keys here are: description, generator, seed");
   CHECK(error_of(patched(R"({"compile": {"loss_weight": 1}})")) ==
-        "compile.loss_weight: unknown key; the known keys here are: auto_scale_loss, jit_compile, "
+        "compile.loss_weight: unknown key; the known keys here are: auto_scale_loss, epsilon, "
+        "jit_compile, "
         "loss, loss_weights, metrics, optimizer, run_eagerly, steps_per_execution, "
         "weighted_metrics");
 }
@@ -233,6 +234,18 @@ TEST_CASE("train config: Keras' serialized loss objects and compile-config keys"
   CHECK(parse(patched(R"({"compile": {"loss": "binary_crossentropy"}})"))
             .model.loss()
             .from_logits() == false);
+}
+
+TEST_CASE(
+    "train config: compile.epsilon is Keras' epsilon(), the cross-entropies' clipping bound") {
+  CHECK(parse(patched(R"({"compile": {"loss": "binary_crossentropy"}})"))
+            .model.loss()
+            .clip_epsilon() == 1e-7f);
+  CHECK(parse(patched(R"({"compile": {"loss": "binary_crossentropy", "epsilon": 0.01}})"))
+            .model.loss()
+            .clip_epsilon() == 0.01f);
+  CHECK(error_of(patched(R"({"compile": {"epsilon": 0.5}})")).find("compile.epsilon") !=
+        std::string::npos);
 }
 
 TEST_CASE("train config errors: data section") {

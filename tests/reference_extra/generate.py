@@ -1,24 +1,28 @@
 #!/usr/bin/python3
-"""Golden cases for normlab's reference tests, in the schema of ../shared/reference/README.md.
+"""Golden cases for normlab's reference tests, in the schema of tests/reference/cases/README.md.
 
     /usr/bin/python3 tests/reference_extra/generate.py        (Debian: apt-get install python3-torch)
 
-writes the cases below and index.json next to this script. They complement the shared set with
+writes the cases below and index.json next to this script. They complement the public set with
 what it does not cover: BatchNormalization without center and scale, a softmax Dense without bias,
-and three training trajectories (every loss, SGD with momentum and with Nesterov momentum, Adam
-with an epsilon large enough that its placement matters, Dense layers without bias, tanh).
+and four training trajectories (every loss, SGD with momentum and with Nesterov momentum, Adam
+with an epsilon large enough that its placement matters, Dense layers without bias, tanh, and a
+binary cross-entropy whose clipping bound is large enough to clip).
 
-Semantics are Keras 3, exactly as the shared README states them. Expected values: PyTorch,
+Semantics are Keras 3, exactly as that README states them. Expected values: PyTorch,
 float64, CPU. Dense = x @ kernel + bias; BatchNormalization in training mode =
 torch.nn.functional.batch_norm (native kernel, biased batch variance); keras_biased moving
 statistics = moving * momentum + stat * (1 - momentum) with the biased variance; pytorch_unbiased =
-PyTorch's own running-statistics update; losses = Keras formulas in torch operations (clip 1e-7);
+PyTorch's own running-statistics update; losses = Keras formulas in torch operations, the
+probabilities clipped to [clip_epsilon, 1 - clip_epsilon] as keras/src/backend/numpy/nn.py
+(binary_crossentropy, categorical_crossentropy: np.clip(output, epsilon(), 1.0 - epsilon())) does,
+with Keras' epsilon() = 1e-7 unless a case sets another clip_epsilon;
 Adam = torch.optim.Adam with eps_t = eps / sqrt(1 - beta_2^t) before step t (the Keras 3 update),
 SGD = torch.optim.SGD. Cross-checks, recorded in each case: the same run in float64 with the
 batch normalization composed from primitive operations and the optimizers transcribed from Keras'
 update_step, and the float32 runs that size the tolerances.
 
-Tolerances follow the shared set's rule: per quantity, rtol = 1e-4 and
+Tolerances follow the public set's rule: per quantity, rtol = 1e-4 and
 atol = max(1e-5 x max|expected|, F x the largest deviation beyond rtol*|expected| in an ensemble of
 float32 runs (native and composed batch normalization; identity, reversed and rotated row order
 inside each batch)), F = 10 for single layers and 8 for trajectories, rounded up to two digits.
@@ -121,20 +125,21 @@ def update_moving(stats, x, momentum, native):
 
 def loss_value(spec, p, y):
     name, logits = spec["name"], spec.get("from_logits", False)
+    clip = spec.get("clip_epsilon", CLIP)
     if name == "mse":
         return ((p - y) ** 2).mean(-1).mean()
     if name == "binary_crossentropy":
         if logits:
             per = torch.clamp(p, min=0) - p * y + torch.log1p(torch.exp(-torch.abs(p)))
             return per.mean(-1).mean()
-        q = torch.clamp(p, CLIP, 1 - CLIP)
+        q = torch.clamp(p, clip, 1 - clip)
         return (-(y * torch.log(q) + (1 - y) * torch.log(1 - q))).mean(-1).mean()
     if name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
         if name == "sparse_categorical_crossentropy":
             y = F.one_hot(y[:, 0].long(), p.shape[1]).to(p.dtype)
         if logits:
             return (-(y * torch.log_softmax(p, dim=-1)).sum(-1)).mean()
-        q = torch.clamp(p / p.sum(-1, keepdim=True), CLIP, 1 - CLIP)
+        q = torch.clamp(p / p.sum(-1, keepdim=True), clip, 1 - clip)
         return (-(y * torch.log(q)).sum(-1)).mean()
     raise ValueError(name)
 
@@ -592,7 +597,8 @@ def trajectory_case(case_id, description, seed, input_dim, layers, loss, optimiz
     method = ("Dense = x @ kernel + bias; BN training forward = F.batch_norm(training=True); "
               "keras_biased moving stats = moving*momentum + batch_stat*(1-momentum) with the "
               "biased variance; pytorch_unbiased = PyTorch's own running-stat update; losses = "
-              "Keras formulas in torch ops (clip 1e-7); optimizer = " +
+              "Keras formulas in torch ops (clip " + str(loss.get("clip_epsilon", CLIP)) +
+              "); optimizer = " +
               ("torch.optim.Adam with eps_t = eps/sqrt(1-beta_2^t)" if optimizer["name"] == "adam"
                else "torch.optim.SGD") + ".")
     case["expected"] = {"produced_by": dict(PRODUCED_BY, method=method),
@@ -675,9 +681,19 @@ def cases():
         303, 4,
         [dense(6, use_bias=False), batch_norm(0.9), {"type": "Activation", "activation": "tanh"},
          dense(1, "sigmoid")],
-        {"name": "binary_crossentropy", "from_logits": False,
+        {"name": "binary_crossentropy", "from_logits": False, "clip_epsilon": CLIP,
          "reduction": "mean over outputs, then mean over batch"},
         {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9, "nesterov": False},
+        target=binary_target)
+    yield trajectory_case(
+        "traj_bce_clip_epsilon_0375",
+        "Dense(6)->BN(0.9)->Dense(1, sigmoid), binary_crossentropy with clip_epsilon 0.375 "
+        "(Keras' epsilon() set to 0.375: probabilities outside [0.375, 0.625] are clipped and pass "
+        "no gradient), SGD (lr 0.5), 20 samples, batch 8, 2 epochs (6 steps).",
+        606, 4, [dense(6), batch_norm(0.9), dense(1, "sigmoid")],
+        {"name": "binary_crossentropy", "from_logits": False, "clip_epsilon": 0.375,
+         "reduction": "mean over outputs, then mean over batch"},
+        {"name": "sgd", "learning_rate": 0.5, "momentum": 0.0, "nesterov": False},
         target=binary_target)
     yield trajectory_case(
         "traj_softmax_cce_adam",
@@ -685,7 +701,7 @@ def cases():
         "epsilon 0.01: the Keras 3 and PyTorch epsilon placements differ), 20 samples, batch 8, "
         "2 epochs (6 steps).",
         404, 4, [dense(6, "relu"), batch_norm(0.95), dense(3, "softmax")],
-        {"name": "categorical_crossentropy", "from_logits": False,
+        {"name": "categorical_crossentropy", "from_logits": False, "clip_epsilon": CLIP,
          "reduction": "sum over classes, then mean over batch"},
         {"name": "adam", "learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 0.01,
          "amsgrad": False, "epsilon_convention": "keras3"},
@@ -695,7 +711,7 @@ def cases():
         "Dense(5, tanh)->BN(0.9, scale=false)->Dense(3), sparse_categorical_crossentropy "
         "from logits, SGD (lr 0.1, Nesterov momentum 0.8), 20 samples, batch 8, 2 epochs.",
         505, 4, [dense(5, "tanh"), batch_norm(0.9, scale=False), dense(3)],
-        {"name": "sparse_categorical_crossentropy", "from_logits": True,
+        {"name": "sparse_categorical_crossentropy", "from_logits": True, "clip_epsilon": CLIP,
          "reduction": "sum over classes, then mean over batch"},
         {"name": "sgd", "learning_rate": 0.1, "momentum": 0.8, "nesterov": True},
         target=sparse_target)
