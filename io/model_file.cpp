@@ -191,7 +191,7 @@ void parse_normlab_metadata(const json& value, const std::string& where, ModelJs
   m.info.normlab_version = n.string("version", "");
   m.loss_from_logits = n.boolean("loss_from_logits", false);
   m.loss_clip_epsilon =
-      static_cast<float>(n.number("loss_clip_epsilon", kKerasEpsilon, 1e-30, 0.5));
+      static_cast<float>(n.number("loss_clip_epsilon", kKerasEpsilon, 0.0, 0.5, true, true));
   m.info.folded = n.raw("folded");
   const json& layers = n.raw("layers");
   n.finish();

@@ -1,5 +1,5 @@
-// Golden reference cases (schema and semantics: tests/reference/cases/README.md): loads a case, runs
-// it through normlab and compares every expected quantity with the case's own tolerance,
+// Golden reference cases (schema and semantics: tests/reference/cases/README.md): loads a case,
+// runs it through normlab and compares every expected quantity with the case's own tolerance,
 //   abs(actual - expected) <= atol + rtol * abs(expected)          element by element.
 //
 // Kinds: bn_single_layer, dense_single_layer, training_trajectory. Quantities are named by the

@@ -221,6 +221,23 @@ TEST_CASE("load_model: normlab's own settings travel in userDefinedMetadata") {
   CHECK(loaded.loss().from_logits());
 }
 
+TEST_CASE("save_model: a loss's clipping bound other than Keras' 1e-7 travels with the model") {
+  TempDir dir("clip");
+  Sequential model(2, 3);
+  model.add(Dense(1, "sigmoid"));
+  model.compile(std::make_unique<Adam>(), make_loss("binary_crossentropy", false, 0.01f));
+  save_model(model, dir.path);
+  CHECK(read_json(dir / "model.json")["userDefinedMetadata"]["normlab"]["loss_clip_epsilon"]
+            .get<float>() == 0.01f);
+  CHECK(load_model(dir.path).loss().clip_epsilon() == 0.01f);
+
+  model.compile(std::make_unique<Adam>(), make_loss("binary_crossentropy"));
+  save_model(model, dir.path);
+  CHECK_FALSE(read_json(dir / "model.json")["userDefinedMetadata"]["normlab"].contains(
+      "loss_clip_epsilon"));
+  CHECK(load_model(dir.path).loss().clip_epsilon() == kKerasEpsilon);
+}
+
 TEST_CASE("save_model: a cumulative-average renormalizing BatchNormalization stays Keras-clean") {
   // momentum null (cumulative average) and renorm: Keras' topology keeps only its arguments; the
   // rest, and the arrays Keras has no weight for, travel in userDefinedMetadata.
