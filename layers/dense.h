@@ -4,7 +4,7 @@
 ///
 /// Shapes: x N x D_in, kernel W D_in x D_out (Keras layout), bias b 1 x D_out, y N x D_out.
 /// Forward:   z = x W + b                   one GEMM, then the bias added to every row
-///            y = f(z)                      f from layers/activations.h (linear by default)
+///            y = f(z)                      f: layers/activation_functions.h (linear default)
 /// Backward:  dz = f'(z) * dy               from the cached y
 ///            dW += x^T dz                  GEMM, accumulated
 ///            db += sum over rows of dz
@@ -15,7 +15,7 @@
 #pragma once
 
 #include "core/layer.h"
-#include "layers/activations.h"
+#include "layers/activation_functions.h"
 
 namespace normlab {
 

@@ -5,7 +5,7 @@
 
 #include "core/config_reader.h"
 #include "core/error.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "layers/initializers.h"

@@ -1,5 +1,5 @@
-// Activation layer and the elementwise activations of layers/activations.h: hand values on tiny
-// inputs, central-difference gradient checks of every activation, stability, errors.
+// Activation layer and the elementwise activations of layers/activation_functions.h: hand values
+// on tiny inputs, central-difference gradient checks of every activation, stability, errors.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "gradient_check.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 
 using namespace normlab;
 namespace gc = normlab::gradient_check;

@@ -22,7 +22,7 @@
 #include "io/checkpoint.h"
 #include "io/model_file.h"
 #include "io/train_config.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model/csv_logger.h"

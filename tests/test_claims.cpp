@@ -14,7 +14,7 @@
 #include "data/batcher.h"
 #include "data/generators.h"
 #include "io/model_file.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model/precise_bn.h"

@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "data/csv.h"
 #include "data/generators.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model/csv_logger.h"

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "io/fold.h"
 #include "io/model_file.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "optim/adam.h"

@@ -17,7 +17,7 @@
 #include "core/error.h"
 #include "error_of.h"
 #include "io/model_file.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model_file_cases.h"

@@ -19,7 +19,7 @@
 #include "core/rng.h"
 #include "core/version.h"
 #include "io/model_file.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "optim/adam.h"

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "io/train_config.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model/precise_bn.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "layers/registry.h"

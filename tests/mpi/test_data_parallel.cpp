@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/communicator.h"
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "model/sequential.h"

@@ -1,10 +1,10 @@
 /// @file
-/// Activation: y = f(x) elementwise (softmax per row); see layers/activations.h for every f and
-/// its derivative. Shapes: x, y, dy, dx all N x D. Caches y. No weights.
+/// Activation: y = f(x) elementwise (softmax per row); see layers/activation_functions.h for every
+/// f and its derivative. Shapes: x, y, dy, dx all N x D. Caches y. No weights.
 #pragma once
 
 #include "core/layer.h"
-#include "layers/activations.h"
+#include "layers/activation_functions.h"
 
 namespace normlab {
 

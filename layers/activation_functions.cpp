@@ -1,4 +1,4 @@
-#include "layers/activations.h"
+#include "layers/activation_functions.h"
 
 #include <algorithm>
 #include <cmath>

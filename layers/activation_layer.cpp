@@ -1,4 +1,4 @@
-#include "layers/activation.h"
+#include "layers/activation_layer.h"
 
 namespace normlab {
 
