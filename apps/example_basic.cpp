@@ -68,7 +68,7 @@ class PopulationGap final : public Callback {
     if (epoch >= 5 && (epoch + 1) % 5 != 0) return;  // epochs 1 to 5, then every fifth
     // The input of the BatchNormalization layer is the output of the Dense layer before it;
     // inference mode changes nothing, so training goes on exactly as without this callback.
-    column_moments(model.layer(0).forward(x_, Mode::Infer), mean_, variance_);
+    column_moments(model.layer(0).forward(x_, {Mode::Infer}), mean_, variance_);
     double mean_gap = 0.0, variance_gap = 0.0, ratio_sum = 0.0;
     for (std::size_t j = 0; j < mean_.size(); ++j) {
       const double ratio = bn_.moving_variance[j] / variance_[j];

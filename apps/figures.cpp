@@ -95,7 +95,7 @@ void moving_average_figure(const Settings& s) {
         Tensor x(kRows, 1);
         for (int t = 0; t < steps; ++t) {
           for (std::size_t i = 0; i < kRows; ++i) x(i, 0) = kMu + kSigma * rng.normal();
-          bn.forward(x, Mode::Train);
+          bn.forward(x, {Mode::Train});
           mean[debias][t] += bn.moving_mean[0] / runs;
           var[debias][t] += bn.moving_variance[0] / runs;
           if (run == 0) {
@@ -136,7 +136,7 @@ void residual_table(const Settings& s) {
     const int tau = static_cast<int>(std::lround(1.0 / (1.0 - m)));
     const std::vector<int> marks = {1, tau, 2 * tau, 3 * tau, 5 * tau};
     for (int t = 1; t <= marks.back(); ++t) {
-      bn.forward(ones, Mode::Train);
+      bn.forward(ones, {Mode::Train});
       if (std::find(marks.begin(), marks.end(), t) != marks.end())
         f << "| " << fmt("%g", m) << " | " << tau << " | " << t << " | "
           << fmt("%.4f", 1.0 - bn.moving_mean[0]) << " | "
@@ -366,7 +366,7 @@ void class_means_table(const Settings& s) {
   const BatchNormConfig config{.momentum = 0.95f};
   Sequential model = example3(0, &config);
   model.fit(train, {.batch_size = 32, .epochs = 10, .seed = 0, .verbose = 0});
-  const Tensor z = model.layer(0).forward(train.x, Mode::Infer);
+  const Tensor z = model.layer(0).forward(train.x, {Mode::Infer});
   const BatchNormalization& bn = bn_layer(model);
   const double p = 100.0 / 1100.0;
   std::vector<double> a, var_ratio, pooled_ratio;

@@ -2,9 +2,11 @@
 /// @verbatim
 /// The Layer contract, written once for every layer.
 ///
-///   forward(x, mode)  x: N x D_in -> returns y: N x D_out (a buffer the layer owns).
-///                     The only writer of the layer's caches. Mode::Train uses batch statistics
-///                     and updates state (moving averages); Mode::Infer changes nothing.
+///   forward(x, ctx)   x: N x D_in -> returns y: N x D_out (a buffer the layer owns).
+///                     The only writer of the layer's caches. ctx (core/step_context.h) holds
+///                     the step's mode, the rows' sample weights, the communicator and the Rng;
+///                     Mode::Train uses batch statistics and updates state (moving averages);
+///                     Mode::Infer changes nothing. Nothing else reaches a layer between steps.
 ///   backward(dy)      dy: N x D_out -> returns dx: N x D_in (overwritten) and ADDS (+=) into
 ///                     every parameter gradient until zero_grad(). Valid only after a
 ///                     Mode::Train forward.
@@ -23,14 +25,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/communicator.h"
 #include "core/rng.h"
+#include "core/step_context.h"
 #include "core/tensor.h"
 
 namespace normlab {
-
-/// Train: batch statistics, state updated, caches kept for backward; Infer: nothing changes.
-enum class Mode { Train, Infer };
 
 /// One named array of a layer. `grad` is null for non-trainable state (moving statistics,
 /// counters). `vector` arrays are saved with shape [cols] (bias, gamma), others [rows, cols].
@@ -60,21 +59,13 @@ class Layer {
   /// The width D_out of the layer's output.
   virtual std::size_t output_dim() const = 0;
 
-  /// x: N x D_in -> y: N x D_out, a buffer the layer owns; Mode::Train updates state.
-  virtual const Tensor& forward(const Tensor& x, Mode mode) = 0;
+  /// x: N x D_in -> y: N x D_out, a buffer the layer owns; a training context updates state.
+  virtual const Tensor& forward(const Tensor& x, const StepContext& ctx) = 0;
   /// dy: N x D_out -> dx: N x D_in; adds (+=) into every parameter gradient.
   virtual const Tensor& backward(const Tensor& dy) = 0;
 
   /// Every weight, trainable ones first within a layer as Keras lists them.
   virtual std::vector<Variable> variables() { return {}; }
-  /// The per-row weights of the next training forward (null: every row weighs 1). Layers whose
-  /// forward does not depend on them (all but a BatchNormalization with weighted statistics)
-  /// ignore them.
-  virtual void set_sample_weight(const float* /*weights*/, std::size_t /*rows*/) {}
-  /// The processes that share each training batch, one shard each (core/communicator.h).
-  /// Layers whose statistics span the whole batch (a synchronized BatchNormalization) reduce
-  /// across them; the others ignore it. It must outlive the layer's use.
-  virtual void set_communicator(Communicator& /*communicator*/) {}
   /// Sets every parameter gradient to 0.
   void zero_grad();
   /// Trainable counts the variables the optimizer updates (none when the layer is frozen).

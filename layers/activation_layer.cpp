@@ -14,10 +14,10 @@ nlohmann::json Activation::get_config() const {
   return {{"name", name_}, {"trainable", trainable_}, {"activation", activation_name(kind_)}};
 }
 
-const Tensor& Activation::forward(const Tensor& x, Mode mode) {
+const Tensor& Activation::forward(const Tensor& x, const StepContext& ctx) {
   check_input(x);
   activation_forward(kind_, x, y_);
-  trained_forward_ = mode == Mode::Train;
+  trained_forward_ = ctx.training();
   return y_;
 }
 

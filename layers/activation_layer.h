@@ -27,7 +27,7 @@ class Activation final : public Layer {
   std::string class_name() const override { return "Activation"; }
   nlohmann::json get_config() const override;
   std::size_t output_dim() const override { return input_dim_; }
-  const Tensor& forward(const Tensor& x, Mode mode) override;
+  const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   const Tensor& backward(const Tensor& dy) override;
 
   /// Its function f.

@@ -232,11 +232,6 @@ std::vector<Variable> BatchNormalization::variables() {
   return vars;
 }
 
-void BatchNormalization::set_sample_weight(const float* weights, std::size_t rows) {
-  pending_weights_ = weights;
-  pending_rows_ = rows;
-}
-
 RenormBounds BatchNormalization::current_renorm_bounds() const {
   if (config_.renorm_schedule)
     return renorm_bounds(*config_.renorm_schedule,
@@ -283,19 +278,19 @@ void BatchNormalization::normalize_with_moving_statistics(const Tensor& x) {
   normalize(x, moving_mean, inv_std_);
 }
 
-const Tensor& BatchNormalization::forward(const Tensor& x, Mode mode) {
+const Tensor& BatchNormalization::forward(const Tensor& x, const StepContext& ctx) {
   check_input(x);
-  const float* pending = pending_weights_;
-  const std::size_t pending_rows = pending_rows_;
-  pending_weights_ = nullptr;
-  trained_forward_ = mode == Mode::Train;
+  trained_forward_ = ctx.training();
   weighted_ = false;
-  if (mode == Mode::Train && trainable_) {
-    if (config_.weighted_statistics && pending) {
-      if (pending_rows != x.rows())
-        throw Error(where() + ": got " + std::to_string(pending_rows) +
+  // The processes the statistics are reduced across (synchronized), or null: this one alone.
+  across_ = config_.synchronized ? ctx.communicator : nullptr;
+  if (ctx.training() && trainable_) {
+    const auto w = ctx.sample_weight;
+    if (config_.weighted_statistics && !w.empty()) {
+      if (w.size() != x.rows())
+        throw Error(where() + ": got " + std::to_string(w.size()) +
                     " sample weights for a batch of " + std::to_string(x.rows()) + " rows");
-      weights_.assign(pending, pending + pending_rows);
+      weights_.assign(w.begin(), w.end());
       weighted_ = true;
     }
     train_forward(x);
@@ -324,7 +319,7 @@ void BatchNormalization::train_forward(const Tensor& x) {
   }
   try {
     group_moments(x, weighted_ ? weights_.data() : nullptr, groups_, group_mean_, group_var_,
-                  inv_weight_, group_size_, across());
+                  inv_weight_, group_size_, across_);
   } catch (const Error& e) {
     throw Error(where() + ": " + e.what());
   }
@@ -359,7 +354,7 @@ void BatchNormalization::train_forward(const Tensor& x) {
 
 double BatchNormalization::global_rows(std::size_t n) {
   double rows = static_cast<double>(n / groups_);
-  if (across()) across()->allreduce_sum(&rows, 1);
+  if (across_) across_->allreduce_sum(&rows, 1);
   return rows;
 }
 
@@ -437,9 +432,9 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
     if (config_.scale) dgamma[j] += renorm_active_ ? r_[j] * sgx + d_[j] * sg : sgx;
   }
   if (!input_grad_needed_) return dx_;
-  if (used_batch_statistics_ && across()) {  // dx needs S_g and S_gx of the whole batch
-    across()->allreduce_sum(sum_g_.data(), sum_g_.size());
-    across()->allreduce_sum(sum_g_xhat_.data(), sum_g_xhat_.size());
+  if (used_batch_statistics_ && across_) {  // dx needs S_g and S_gx of the whole batch
+    across_->allreduce_sum(sum_g_.data(), sum_g_.size());
+    across_->allreduce_sum(sum_g_xhat_.data(), sum_g_xhat_.size());
   }
   // Pass 2. gamma r per feature (gamma = 1 without scale, r = 1 without renorm), hoisted.
   dx_.resize(n, d);

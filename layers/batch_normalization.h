@@ -29,8 +29,8 @@
 /// The options, each off by default; with all of them off the layer is the plain one above, bit
 /// for bit, and has exactly Keras' four weights (gamma, beta, moving_mean, moving_variance).
 ///
-/// weighted_statistics (row weights w_i, the fit's sample_weight x class_weight, set before each
-/// training forward by set_sample_weight; w = 1 without them), as tf.nn.weighted_moments:
+/// weighted_statistics (row weights w_i, the step context's sample_weight: the fit's
+/// sample_weight x class_weight; w = 1 without them), as tf.nn.weighted_moments:
 ///   W = sum w_i,  mean = sum w_i x_i / W,  var = sum w_i (x_i - mean)^2 / W
 ///   dx_i = gamma / sqrt(var + eps) * (g_i - (w_i/W) sum g - (w_i/W) xhat_i sum(g * xhat))
 ///   c(n) of the variance estimator takes Kish's effective size n = W^2 / sum w_i^2.
@@ -145,7 +145,7 @@ struct BatchNormConfig {
   bool use_moving_statistics_in_training = false;
   /// Batch statistics weighted by the rows' sample weights.
   bool weighted_statistics = false;
-  /// Batch statistics over the whole batch split across processes (set_communicator).
+  /// Batch statistics over the whole batch split across the step context's processes.
   bool synchronized = false;
   /// What a (ghost) batch of one row does in training.
   SingleSamplePolicy single_sample_policy = SingleSamplePolicy::ZeroVariance;
@@ -171,7 +171,7 @@ class BatchNormalization final : public Layer {
   /// renorm and virtual_batch_size), moving_variance_update always.
   nlohmann::json get_config() const override;
   std::size_t output_dim() const override { return input_dim_; }
-  const Tensor& forward(const Tensor& x, Mode mode) override;
+  const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   const Tensor& backward(const Tensor& dy) override;
   /// gamma, beta, moving_mean, moving_variance; then, only with their options: moving_stddev,
   /// renorm_mean, renorm_stddev (renorm), num_batches_tracked (momentum null or debias),
@@ -180,12 +180,6 @@ class BatchNormalization final : public Layer {
 
   /// Its options.
   const BatchNormConfig& config() const { return config_; }
-  /// The weights of the rows of the next training forward (null: unweighted); read only when
-  /// weighted_statistics is on, and forgotten after that forward. `rows` must match its batch.
-  void set_sample_weight(const float* weights, std::size_t rows) override;
-  /// The processes whose shards a synchronized layer's statistics span; unsynchronized
-  /// layers keep it but never use it.
-  void set_communicator(Communicator& communicator) override { communicator_ = &communicator; }
   ///@{
   /// Statistics of the last training batch (1 x D): mean and biased variance (with ghost
   /// batches, their means over the ghost batches).
@@ -232,13 +226,8 @@ class BatchNormalization final : public Layer {
   void normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std);
   void normalize_with_moving_statistics(const Tensor& x);
 
-  // The processes the statistics are reduced across (synchronized), or null.
-  Communicator* across() { return config_.synchronized ? communicator_ : nullptr; }
-
   BatchNormConfig config_;
-  Communicator* communicator_ = &local_communicator();
-  const float* pending_weights_ = nullptr;  // from set_sample_weight, for the next forward
-  std::size_t pending_rows_ = 0;
+  Communicator* across_ = nullptr;      // synchronized: the processes of the last forward
   bool used_batch_statistics_ = false;  // how the last training forward normalized
   bool renorm_active_ = false;          // it applied r and d
   bool weighted_ = false;               // it used row weights

@@ -54,7 +54,7 @@ std::vector<Variable> Dense::variables() {
   return vars;
 }
 
-const Tensor& Dense::forward(const Tensor& x, Mode mode) {
+const Tensor& Dense::forward(const Tensor& x, const StepContext& ctx) {
   check_input(x);
   const std::size_t n = x.rows(), in = input_dim_, out = config_.units;
   y_.resize(n, out);
@@ -77,7 +77,7 @@ const Tensor& Dense::forward(const Tensor& x, Mode mode) {
   // y = f(z), in place
   activation_forward(activation_, y_, y_);
   x_ = &x;
-  trained_forward_ = mode == Mode::Train;
+  trained_forward_ = ctx.training();
   return y_;
 }
 

@@ -46,7 +46,7 @@ class Dense final : public Layer {
   std::string class_name() const override { return "Dense"; }
   nlohmann::json get_config() const override;
   std::size_t output_dim() const override { return config_.units; }
-  const Tensor& forward(const Tensor& x, Mode mode) override;
+  const Tensor& forward(const Tensor& x, const StepContext& ctx) override;
   const Tensor& backward(const Tensor& dy) override;
   std::vector<Variable> variables() override;
 

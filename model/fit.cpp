@@ -61,9 +61,10 @@ void Sequential::check_data(const Tensor& x, const Tensor* y, const std::string&
 float Sequential::train_step(const Tensor& x, const Tensor& y, const float* sample_weight,
                              double global_rows) {
   // The rows' weights also weight BatchNormalization's statistics where weighted_statistics is
-  // on (the layer reads them in this forward only).
-  for (auto& layer : layers_) layer->set_sample_weight(sample_weight, x.rows());
-  const Tensor& pred = forward(x, Mode::Train);
+  // on (the step context carries them to every layer).
+  const Tensor& pred = forward(
+      x, Mode::Train,
+      sample_weight ? std::span<const float>(sample_weight, x.rows()) : std::span<const float>());
   const float batch_loss = loss_->forward(pred, y, sample_weight);
   parallel_.begin_step(metrics_);
   for (auto& m : metrics_) m.update(pred, y, sample_weight);

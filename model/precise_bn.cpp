@@ -58,7 +58,7 @@ PopulationMoments layer_input_moments(Sequential& model, const Tensor& x, std::s
     batch.resize(n, x.cols());
     std::memcpy(batch.data(), x.row(start), n * x.cols() * sizeof(float));
     const Tensor* y = &batch;
-    for (std::size_t i = 0; i < index; ++i) y = &model.layer(i).forward(*y, Mode::Infer);
+    for (std::size_t i = 0; i < index; ++i) y = &model.layer(i).forward(*y, {Mode::Infer});
     merge_batch(*y, total, m2);
   }
   total.variance.resize(width);

@@ -52,7 +52,6 @@ Layer& Sequential::add(std::unique_ptr<Layer> layer) {
   }
   layer->build(output_dim(), rng_);
   layer->set_input_grad_needed(!layers_.empty());
-  layer->set_communicator(parallel_.communicator());
   variables_.push_back(layer->variables());
   layers_.push_back(std::move(layer));
   return *layers_.back();
@@ -87,14 +86,19 @@ void Sequential::check_compiled(const char* what) const {
                 ": the model is not compiled; call compile(optimizer, loss) first");
 }
 
-const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
+const Tensor& Sequential::forward(const Tensor& x, Mode mode,
+                                  std::span<const float> sample_weight) {
   check(!layers_.empty(), "Sequential::forward: the model has no layers");
   // Runs every step: the message is built only when the check fails (no allocation).
   if (x.cols() != input_dim_ || x.rows() == 0)
     throw Error("Sequential: expected input of shape (N, " + std::to_string(input_dim_) +
                 ") with N >= 1, got " + x.shape_string());
+  const StepContext ctx{.mode = mode,
+                        .sample_weight = sample_weight,
+                        .communicator = &parallel_.communicator(),
+                        .rng = &rng_};
   const Tensor* h = &x;
-  for (auto& layer : layers_) h = &layer->forward(*h, mode);
+  for (auto& layer : layers_) h = &layer->forward(*h, ctx);
   return *h;
 }
 
@@ -106,7 +110,6 @@ const Tensor& Sequential::backward(const Tensor& dy) {
 
 void Sequential::set_communicator(Communicator& communicator) {
   parallel_.set_communicator(communicator);
-  for (auto& layer : layers_) layer->set_communicator(communicator);
 }
 
 void Sequential::zero_grad() {

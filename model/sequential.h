@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,8 +99,9 @@ class Sequential {
   /// step). metrics() then hold the metrics of that batch.
   float train_on_batch(const Tensor& x, const Tensor& y, const float* sample_weight = nullptr);
 
-  /// The custom-loop pieces.
-  const Tensor& forward(const Tensor& x, Mode mode);
+  /// The custom-loop pieces. Every layer gets the step context of `mode`, these rows'
+  /// weights (empty: every row weighs 1), the model's communicator and its Rng.
+  const Tensor& forward(const Tensor& x, Mode mode, std::span<const float> sample_weight = {});
   /// forward(x, true) trains, forward(x, false) infers, as Keras' model(x, training).
   const Tensor& forward(const Tensor& x, bool training) {
     return forward(x, training ? Mode::Train : Mode::Infer);

@@ -110,7 +110,7 @@ inline Result check_tensor(const std::string& name, Tensor& value, const Tensor&
 
 // L = sum(w ⊙ layer.forward(x, Train)); x is captured by reference, so perturbing it counts.
 inline std::function<double()> layer_objective(Layer& layer, const Tensor& x, const Tensor& w) {
-  return [&layer, &x, &w] { return weighted_sum(w, layer.forward(x, Mode::Train)); };
+  return [&layer, &x, &w] { return weighted_sum(w, layer.forward(x, {Mode::Train})); };
 }
 
 // The hand-written gradients of L: dx and every parameter gradient, by variable name.
@@ -121,7 +121,7 @@ struct LayerGradients {
 
 inline LayerGradients layer_gradients(Layer& layer, const Tensor& x, const Tensor& w) {
   layer.zero_grad();
-  layer.forward(x, Mode::Train);
+  layer.forward(x, {Mode::Train});
   LayerGradients g;
   g.dx = layer.backward(w);
   for (const auto& v : layer.variables())

@@ -420,13 +420,13 @@ Actuals run_batch_normalization(const SingleLayerCase& c) {
   const Tensor& x = c.x;
   const std::size_t n = x.rows();
   // Inference mode with the initial moving statistics.
-  put(a, "forward_inference", build_single(c.layer, c, "biased")->forward(x, Mode::Infer), false);
+  put(a, "forward_inference", build_single(c.layer, c, "biased")->forward(x, {Mode::Infer}), false);
   {
     // Inference-mode gradients: a frozen layer (trainable = false) normalizes with its moving
     // statistics even in a training forward, and its backward holds them constant.
     auto frozen = build_single(c.layer, c, "biased");
     frozen->set_trainable(false);
-    frozen->forward(x, Mode::Train);
+    frozen->forward(x, {Mode::Train});
     put_gradients(*frozen, c.upstream_grad, "grads_inference", a);
   }
   for (const auto& [label, variance_update] : kConventions) {
@@ -436,7 +436,7 @@ Actuals run_batch_normalization(const SingleLayerCase& c) {
     auto& bn = dynamic_cast<BatchNormalization&>(*layer);
     const bool keras = label == kConventions.front().first;
     try {
-      const Tensor& y = bn.forward(x, Mode::Train);
+      const Tensor& y = bn.forward(x, {Mode::Train});
       if (keras) put(a, "forward_training", y, false);
     } catch (const Error& e) {
       if (keras) throw;
@@ -458,7 +458,7 @@ Actuals run_batch_normalization(const SingleLayerCase& c) {
     }
     put(a, moving + ".moving_mean", bn.moving_mean, true);
     put(a, moving + ".moving_variance", bn.moving_variance, true);
-    put(a, after, bn.forward(x, Mode::Infer), false);
+    put(a, after, bn.forward(x, {Mode::Infer}), false);
   }
   return a;
 }
@@ -467,12 +467,12 @@ Actuals run_dense(const SingleLayerCase& c) {
   Actuals a;
   auto dense = build_single(c.layer, c, "");
   dense->set_input_grad_needed(true);  // on its own, the layer's dx is wanted
-  put(a, "forward", dense->forward(c.x, Mode::Train), false);
+  put(a, "forward", dense->forward(c.x, {Mode::Train}), false);
   put_gradients(*dense, c.upstream_grad, "grads", a);
   // pre_activation = x kernel + bias: the same layer with a linear activation.
   LayerSpec linear = c.layer;
   linear.config["activation"] = "linear";
-  put(a, "pre_activation", build_single(linear, c, "")->forward(c.x, Mode::Infer), false);
+  put(a, "pre_activation", build_single(linear, c, "")->forward(c.x, {Mode::Infer}), false);
   return a;
 }
 

@@ -27,7 +27,7 @@ Activation built(const std::string& name, std::size_t d) {
 // f(x) in inference mode, copied out of the layer.
 Tensor apply(const std::string& name, const Tensor& x) {
   Activation layer = built(name, x.cols());
-  return layer.forward(x, Mode::Infer);
+  return layer.forward(x, {Mode::Infer});
 }
 
 }  // namespace
@@ -72,7 +72,7 @@ TEST_CASE("Activation derivatives on hand-checkable inputs (dy = 1)") {
   const Tensor x{{-1.0f, ln3}}, ones{{1.0f, 1.0f}};
   auto dx_of = [&](const char* name) {
     Activation layer = built(name, 2);
-    layer.forward(x, Mode::Train);
+    layer.forward(x, {Mode::Train});
     return Tensor(layer.backward(ones));
   };
   CHECK(dx_of("linear") == ones);
@@ -87,7 +87,7 @@ TEST_CASE("Activation derivatives on hand-checkable inputs (dy = 1)") {
   CHECK(std::fabs(s(0, 1)) < 1e-6);
   // softmax with dy = [1, 0] at y = [1/4, 3/4]: dx = [1/4 (1 - 1/4), 3/4 (0 - 1/4)]
   Activation softmax = built("softmax", 2);
-  softmax.forward(Tensor{{0.0f, ln3}}, Mode::Train);
+  softmax.forward(Tensor{{0.0f, ln3}}, {Mode::Train});
   const Tensor& d = softmax.backward(Tensor{{1.0f, 0.0f}});
   CHECK(d(0, 0) == doctest::Approx(3.0 / 16.0).epsilon(1e-6));
   CHECK(d(0, 1) == doctest::Approx(-3.0 / 16.0).epsilon(1e-6));
@@ -146,17 +146,17 @@ TEST_CASE("Activation errors: unknown name, wrong width, backward before a train
                        doctest::Contains("layer 'activation' (Activation): backward() called "
                                          "without a training-mode forward()"),
                        Error);
-  CHECK_THROWS_WITH_AS(layer.forward(Tensor(2, 4), Mode::Train),
+  CHECK_THROWS_WITH_AS(layer.forward(Tensor(2, 4), {Mode::Train}),
                        doctest::Contains("expected input of shape (N, 3) with N >= 1, got (2, 4)"),
                        Error);
-  layer.forward(Tensor(2, 3), Mode::Infer);  // inference leaves no caches for backward
+  layer.forward(Tensor(2, 3), {Mode::Infer});  // inference leaves no caches for backward
   CHECK_THROWS_WITH_AS(layer.backward(Tensor(2, 3)),
                        doctest::Contains("without a training-mode forward"), Error);
-  layer.forward(Tensor(2, 3), Mode::Train);
+  layer.forward(Tensor(2, 3), {Mode::Train});
   CHECK_THROWS_WITH_AS(layer.backward(Tensor(3, 3)),
                        doctest::Contains("expected output gradient of shape (2, 3), got (3, 3)"),
                        Error);
-  CHECK_THROWS_WITH_AS(Activation("relu").forward(Tensor(1, 1), Mode::Infer),
+  CHECK_THROWS_WITH_AS(Activation("relu").forward(Tensor(1, 1), {Mode::Infer}),
                        doctest::Contains("used before it was built"), Error);
 }
 

@@ -49,7 +49,7 @@ void randomize_affine(BatchNormalization& bn, Rng& rng) {
 
 TEST_CASE("BN training forward on x = [[1], [3]]: mean 2, var 1, y = -+1/sqrt(1 + eps)") {
   BatchNormalization bn = built({}, 1);
-  const Tensor& y = bn.forward(Tensor{{1}, {3}}, Mode::Train);
+  const Tensor& y = bn.forward(Tensor{{1}, {3}}, {Mode::Train});
   const double r = 1.0 / std::sqrt(1.0 + 1e-3);  // 0.99950037...
   CHECK(bn.batch_mean()[0] == 2.0f);
   CHECK(bn.batch_variance()[0] == 1.0f);
@@ -65,12 +65,12 @@ TEST_CASE("BN on x = [[1], [5]] with gamma 2, beta 1: y = 2 (-+2/sqrt(4 + eps)) 
   bn.gamma = Tensor{{2}};
   bn.beta = Tensor{{1}};
   // Inference first, with the initial moving statistics 0 and 1: y = 2 x / sqrt(1 + eps) + 1
-  const Tensor& yi = bn.forward(Tensor{{1}, {5}}, Mode::Infer);
+  const Tensor& yi = bn.forward(Tensor{{1}, {5}}, {Mode::Infer});
   CHECK(yi(1, 0) == doctest::Approx(10.0 / std::sqrt(1.001) + 1.0).epsilon(1e-6));
   CHECK(bn.moving_mean[0] == 0.0f);  // inference changes nothing
   CHECK(bn.moving_variance[0] == 1.0f);
 
-  const Tensor& y = bn.forward(Tensor{{1}, {5}}, Mode::Train);  // mean 3, var 4
+  const Tensor& y = bn.forward(Tensor{{1}, {5}}, {Mode::Train});  // mean 3, var 4
   CHECK(y(0, 0) == doctest::Approx(-4.0 / std::sqrt(4.001) + 1.0).epsilon(1e-6));
   CHECK(y(1, 0) == doctest::Approx(4.0 / std::sqrt(4.001) + 1.0).epsilon(1e-6));
   // moving_mean = 3 * 0.01 = 0.03;  moving_variance = 0.99 + 4 * 0.01 = 1.03
@@ -80,16 +80,16 @@ TEST_CASE("BN on x = [[1], [5]] with gamma 2, beta 1: y = 2 (-+2/sqrt(4 + eps)) 
 
 TEST_CASE("BN moving_variance_update unbiased scales the batch variance by N/(N-1)") {
   BatchNormalization bn = built({.moving_variance_update = VarianceUpdate::Unbiased}, 1);
-  bn.forward(Tensor{{1}, {3}}, Mode::Train);  // biased var 1, unbiased 2
+  bn.forward(Tensor{{1}, {3}}, {Mode::Train});  // biased var 1, unbiased 2
   CHECK(bn.moving_variance[0] == doctest::Approx(0.99 + 0.02).epsilon(1e-6));
   BatchNormalization one = built({.moving_variance_update = VarianceUpdate::Unbiased}, 1);
-  CHECK_THROWS_WITH_AS(one.forward(Tensor{{1}}, Mode::Train),
+  CHECK_THROWS_WITH_AS(one.forward(Tensor{{1}}, {Mode::Train}),
                        doctest::Contains("needs a batch of at least 2 rows"), Error);
 }
 
 TEST_CASE("BN backward on x = [[1], [3]], dy = [[1], [0]] by hand") {
   BatchNormalization bn = built({}, 1);
-  bn.forward(Tensor{{1}, {3}}, Mode::Train);
+  bn.forward(Tensor{{1}, {3}}, {Mode::Train});
   bn.zero_grad();
   const Tensor dx = bn.backward(Tensor{{1}, {0}});
   // xhat = [-r, r], r = 1/sqrt(1 + eps); sum g = 1, sum g xhat = -r
@@ -105,7 +105,7 @@ TEST_CASE("BN backward on x = [[1], [3]], dy = [[1], [0]] by hand") {
 TEST_CASE("BN batch of one row: variance 0, so y = beta (Keras)") {
   BatchNormalization bn = built({}, 2);
   bn.beta = Tensor{{0.5f, -2}};
-  CHECK(bn.forward(Tensor{{7, -3}}, Mode::Train) == Tensor{{0.5f, -2}});
+  CHECK(bn.forward(Tensor{{7, -3}}, {Mode::Train}) == Tensor{{0.5f, -2}});
   // moving_variance = 0.99 * 1 + 0.01 * 0
   CHECK(bn.moving_variance[0] == doctest::Approx(0.99).epsilon(1e-6));
 }
@@ -149,7 +149,7 @@ TEST_CASE("BN gradients without center and/or scale") {
       CHECK(trainable == (center ? 1u : 0u) + (scale ? 1u : 0u));
       // y = xhat (gamma 1, beta 0) where both are off: mean 0 per feature
       if (!center && !scale) {
-        const Tensor& y = bn.forward(x, Mode::Train);
+        const Tensor& y = bn.forward(x, {Mode::Train});
         for (std::size_t j = 0; j < d; ++j) {
           double sum = 0.0;
           for (std::size_t i = 0; i < n; ++i) sum += y(i, j);
@@ -176,7 +176,7 @@ TEST_CASE("Frozen BN (trainable=false): moving statistics in training mode, cons
   CHECK(bn.moving_variance == var0);
   // dx = gamma dy / sqrt(moving_variance + eps), row by row
   bn.zero_grad();
-  bn.forward(x, Mode::Train);
+  bn.forward(x, {Mode::Train});
   const Tensor& dx = bn.backward(w);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < d; ++j)
@@ -221,7 +221,7 @@ TEST_CASE("BN moving statistics after k steps on a constant batch: mu (1 - b^k) 
   const double mu[] = {4.0, 2.0}, var[] = {26.0 / 3.0, 8.0 / 3.0};
   const double m0[] = {2.0, -1.0}, v0[] = {0.5, 3.0};
   for (int k = 1; k <= 40; ++k) {
-    bn.forward(x, Mode::Train);
+    bn.forward(x, {Mode::Train});
     if (k != 1 && k != 5 && k != 40) continue;
     CAPTURE(k);
     const double bk = std::pow(static_cast<double>(beta), k);
@@ -243,7 +243,7 @@ TEST_CASE("BN moving statistics over varying batches follow the exact recursion 
     Tensor x = gc::random_tensor(n, d, rng, -1.0, 1.0);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < d; ++j) x(i, j) = x(i, j) * (1.0f + step * 0.1f) + 0.2f * step;
-    bn.forward(x, Mode::Train);
+    bn.forward(x, {Mode::Train});
     // m <- m b + mean (1 - b),  v <- v b + var (1 - b)
     const Stats s = batch_stats(x);
     for (std::size_t j = 0; j < d; ++j) {
@@ -310,7 +310,7 @@ TEST_CASE("BN moving statistics approach the population ones at rate momentum^t"
     Tensor x(n, d);
     for (int t = 0; t < c.steps; ++t) {
       for (float& v : x) v = static_cast<float>(mu + sigma * rng.normal());
-      bn.forward(x, Mode::Train);
+      bn.forward(x, {Mode::Train});
     }
     double residual_mean = 0.0, residual_var = 0.0;
     for (std::size_t j = 0; j < d; ++j) {
@@ -368,9 +368,9 @@ TEST_CASE("BN errors: momentum outside [0, 1), epsilon <= 0, initializers, shape
                        doctest::Contains("layer 'bn' (BatchNormalization): backward() called "
                                          "without a training-mode forward()"),
                        Error);
-  CHECK_THROWS_WITH_AS(bn.forward(Tensor(2, 4), Mode::Train),
+  CHECK_THROWS_WITH_AS(bn.forward(Tensor(2, 4), {Mode::Train}),
                        doctest::Contains("expected input of shape (N, 3) with N >= 1, got (2, 4)"),
                        Error);
-  bn.forward(Tensor(2, 3), Mode::Infer);
+  bn.forward(Tensor(2, 3), {Mode::Infer});
   CHECK_THROWS_AS(bn.backward(Tensor(2, 3)), Error);
 }

@@ -124,6 +124,12 @@ const Tensor& variable(Layer& layer, const std::string& name) {
   throw Error("unreachable");
 }
 
+// A training context with the row weights w, or unweighted when w is null.
+StepContext training_with(const std::vector<float>* w) {
+  return {.mode = Mode::Train,
+          .sample_weight = w ? std::span<const float>(*w) : std::span<const float>()};
+}
+
 // One training forward and backward of L = sum(u * y) from state s.
 struct Grads {
   Tensor y, dx, dgamma, dbeta;
@@ -131,9 +137,8 @@ struct Grads {
 Grads train_step(BatchNormalization& bn, const State& s, const Tensor& x, const Tensor& u,
                  const std::vector<float>* w = nullptr) {
   restore(bn, s);
-  if (w) bn.set_sample_weight(w->data(), w->size());
   Grads g;
-  g.y = bn.forward(x, Mode::Train);
+  g.y = bn.forward(x, training_with(w));
   bn.zero_grad();
   g.dx = bn.backward(u);
   g.dgamma = bn.dgamma;
@@ -143,8 +148,7 @@ Grads train_step(BatchNormalization& bn, const State& s, const Tensor& x, const 
 double objective(BatchNormalization& bn, const State& s, const Tensor& x, const Tensor& u,
                  const std::vector<float>* w) {
   restore(bn, s);
-  if (w) bn.set_sample_weight(w->data(), w->size());
-  const Tensor& y = bn.forward(x, Mode::Train);
+  const Tensor& y = bn.forward(x, training_with(w));
   double f = 0.0;
   for (std::size_t k = 0; k < y.size(); ++k) f += static_cast<double>(u[k]) * y[k];
   return f;
@@ -393,7 +397,7 @@ TEST_CASE("BatchNormalization options: renorm schedule bounds follow the paper's
     CHECK(variable(*bn, "renorm_step")[0] == static_cast<float>(t));
     bn->renorm_stddev.fill(0.01f);
     bn->renorm_mean.fill(-100.0f);
-    bn->forward(x, Mode::Train);
+    bn->forward(x, {Mode::Train});
     for (std::size_t j = 0; j < 2; ++j) {
       CHECK(bn->renorm_r()[j] == doctest::Approx(expected_rmax[t]));
       CHECK(bn->renorm_d()[j] == doctest::Approx(expected_dmax[t]));
@@ -449,13 +453,13 @@ TEST_CASE("BatchNormalization options: ghost batch gradient check") {
 TEST_CASE("BatchNormalization options: a remainder is an error unless merged") {
   auto strict = make_bn({{"virtual_batch_size", 2}}, 1);
   const Tensor x{{1}, {2}, {4}, {8}, {16}};
-  CHECK_THROWS_WITH_AS(strict->forward(x, Mode::Train),
+  CHECK_THROWS_WITH_AS(strict->forward(x, {Mode::Train}),
                        doctest::Contains("virtual_batch_size 2 does not divide the batch of 5"),
                        Error);
   // merge: G = floor(5/2) = 2 ghost batches, rows {0, 2, 4} and {1, 3}
   auto merged = make_bn(
       {{"virtual_batch_size", 2}, {"virtual_batch_size_remainder", "merge"}, {"momentum", 0.5}}, 1);
-  const Tensor& y = merged->forward(x, Mode::Train);
+  const Tensor& y = merged->forward(x, {Mode::Train});
   const float m0 = 7.0f, v0 = (36.0f + 9.0f + 81.0f) / 3.0f;  // values 1, 4, 16
   const float m1 = 5.0f, v1 = 9.0f;                           // values 2, 8
   CHECK(y(0, 0) == doctest::Approx((1.0f - m0) / std::sqrt(v0 + 1e-3f)));
@@ -466,7 +470,7 @@ TEST_CASE("BatchNormalization options: a remainder is an error unless merged") {
   // a batch smaller than k is one ghost batch
   const Tensor small{{1}, {3}};
   auto merged4 = make_bn({{"virtual_batch_size", 4}, {"virtual_batch_size_remainder", "merge"}}, 1);
-  CHECK(merged4->forward(small, Mode::Train)(0, 0) == doctest::Approx(-1.0f / std::sqrt(1.001f)));
+  CHECK(merged4->forward(small, {Mode::Train})(0, 0) == doctest::Approx(-1.0f / std::sqrt(1.001f)));
 }
 
 // ---- averages and estimators -----------------------------------------------------------------
@@ -488,12 +492,12 @@ TEST_CASE("BatchNormalization options: momentum=null matches PyTorch's cumulativ
     set_variable(*bn, "gamma", g["gamma"]);
     set_variable(*bn, "beta", g["beta"]);
     for (const json& s : g["steps"]) {
-      check_close(bn->forward(tensor_of(s["x"]), Mode::Train), s["y_training"], 1e-5, 1e-5, "y");
+      check_close(bn->forward(tensor_of(s["x"]), {Mode::Train}), s["y_training"], 1e-5, 1e-5, "y");
       check_close(bn->moving_mean, s["running_mean"], 1e-5, 1e-6, "running_mean");
       check_close(bn->moving_variance, s["running_var"], 1e-5, 1e-6, "running_var");
       CHECK(variable(*bn, "num_batches_tracked")[0] == s["num_batches_tracked"].get<float>());
     }
-    check_close(bn->forward(tensor_of(g["eval_x"]), Mode::Infer), g["eval_y"], 1e-5, 1e-5,
+    check_close(bn->forward(tensor_of(g["eval_x"]), {Mode::Infer}), g["eval_y"], 1e-5, 1e-5,
                 "inference");
   }
 }
@@ -506,7 +510,7 @@ TEST_CASE("BatchNormalization options: the debiased average after t steps is the
   std::vector<std::vector<double>> means, vars;
   for (int t = 1; t <= 7; ++t) {
     const Tensor x = ramp(5, 2, 0.5f * t, static_cast<float>(t));
-    bn->forward(x, Mode::Train);
+    bn->forward(x, {Mode::Train});
     means.push_back({bn->batch_mean()[0], bn->batch_mean()[1]});
     vars.push_back({bn->batch_variance()[0], bn->batch_variance()[1]});
     for (std::size_t j = 0; j < 2; ++j) {
@@ -524,7 +528,7 @@ TEST_CASE("BatchNormalization options: the debiased average after t steps is the
   }
   // t = 1 takes the batch's statistics exactly
   auto fresh = make_bn({{"momentum", m}, {"moving_average_debias", true}}, 2);
-  fresh->forward(ramp(5, 2, 1.0f, 1.0f), Mode::Train);
+  fresh->forward(ramp(5, 2, 1.0f, 1.0f), {Mode::Train});
   CHECK(fresh->moving_mean == fresh->batch_mean());
 }
 
@@ -534,7 +538,7 @@ TEST_CASE("BatchNormalization options: the three variance estimators") {
            {"biased", 1.0}, {"unbiased", 4.0 / 3.0}, {"keras2", 4.0 / (4.0 - 1.001)}}) {
     CAPTURE(name);
     auto bn = make_bn({{"moving_variance_update", name}, {"momentum", 0.5}}, 1);
-    bn->forward(x, Mode::Train);
+    bn->forward(x, {Mode::Train});
     CHECK(bn->moving_variance[0] == doctest::Approx(0.5 + 0.5 * 9.5 * factor).epsilon(1e-6));
     CHECK(bn->get_config()["moving_variance_update"] == name);
   }
@@ -562,10 +566,10 @@ TEST_CASE("BatchNormalization options: trainable x training x freeze x moving st
           auto reference = make_bn(json::object(), 2);
           reference->moving_mean = bn->moving_mean;
           reference->moving_variance = bn->moving_variance;
-          const Tensor with_moving = reference->forward(x, Mode::Infer);
-          const Tensor with_batch = reference->forward(x, Mode::Train);
+          const Tensor with_moving = reference->forward(x, {Mode::Infer});
+          const Tensor with_batch = reference->forward(x, {Mode::Train});
           const Tensor before_mean = bn->moving_mean;
-          const Tensor& y = bn->forward(x, train ? Mode::Train : Mode::Infer);
+          const Tensor& y = bn->forward(x, {train ? Mode::Train : Mode::Infer});
           const bool batch_statistics = train && trainable && !use_moving;
           const bool updates = train && trainable && !freeze;
           CHECK(y == (batch_statistics ? with_batch : with_moving));
@@ -671,17 +675,17 @@ TEST_CASE("BatchNormalization options: single_sample_policy") {
   const Tensor x{{3.0f, -1.0f}};
   auto keras = make_bn(json::object(), 2);
   keras->beta = Tensor::row_vector({0.5f, -0.5f});
-  CHECK(keras->forward(x, Mode::Train) == Tensor{{0.5f, -0.5f}});
+  CHECK(keras->forward(x, {Mode::Train}) == Tensor{{0.5f, -0.5f}});
 
   auto torch = make_bn({{"single_sample_policy", "error"}}, 2);
-  CHECK_THROWS_WITH_AS(torch->forward(x, Mode::Train),
+  CHECK_THROWS_WITH_AS(torch->forward(x, {Mode::Train}),
                        doctest::Contains("a training batch of one row has no variance"), Error);
-  CHECK(torch->forward(Tensor{{1, 2}, {3, 4}}, Mode::Train).rows() == 2);
+  CHECK(torch->forward(Tensor{{1, 2}, {3, 4}}, {Mode::Train}).rows() == 2);
 
   auto dlib = make_bn({{"single_sample_policy", "inference"}}, 2);
   dlib->moving_mean = Tensor::row_vector({1.0f, 1.0f});
-  const Tensor inference = dlib->forward(x, Mode::Infer);
-  CHECK(dlib->forward(x, Mode::Train) == inference);
+  const Tensor inference = dlib->forward(x, {Mode::Infer});
+  CHECK(dlib->forward(x, {Mode::Train}) == inference);
   CHECK(dlib->moving_mean == Tensor::row_vector({1.0f, 1.0f}));
   dlib->zero_grad();
   const Tensor& dx = dlib->backward(Tensor{{1.0f, 1.0f}});
@@ -818,9 +822,8 @@ TEST_CASE("BatchNormalization options: every option survives save -> load") {
     auto& bn_a = dynamic_cast<BatchNormalization&>(model.layer(1));
     auto& bn_b = dynamic_cast<BatchNormalization&>(loaded.layer(1));
     const Tensor h = ramp(5, 4, 1.0f, 0.25f);
-    bn_a.set_sample_weight(w.data(), 5);
-    bn_b.set_sample_weight(w.data(), 5);
-    CHECK(bn_a.forward(h, Mode::Train) == bn_b.forward(h, Mode::Train));
+    const StepContext first_rows{.mode = Mode::Train, .sample_weight = std::span(w).first(5)};
+    CHECK(bn_a.forward(h, first_rows) == bn_b.forward(h, first_rows));
     CHECK(bn_a.moving_variance == bn_b.moving_variance);
   }
 }

@@ -49,13 +49,13 @@ Tensor training_output(const BatchNormConfig& config, bool trainable, bool overw
   Rng rng(0);
   bn.build(x.cols(), rng);
   for (std::uint64_t step = 1; step <= 3; ++step)
-    bn.forward(normal_batch(16, x.cols(), step), Mode::Train);
+    bn.forward(normal_batch(16, x.cols(), step), {Mode::Train});
   bn.set_trainable(trainable);
   if (overwrite)
     for (Tensor* t : {&bn.moving_mean, &bn.moving_variance, &bn.moving_stddev, &bn.renorm_mean,
                       &bn.renorm_stddev})
       for (std::size_t j = 0; j < t->size(); ++j) (*t)[j] = 0.5f + static_cast<float>(j);
-  return bn.forward(x, Mode::Train);
+  return bn.forward(x, {Mode::Train});
 }
 
 // Example 3's model (apps/example_imbalanced.cpp), with or without its BN layer.
@@ -111,7 +111,7 @@ Score training_mode_score(Sequential& model, const Dataset& data, std::size_t ba
 // class means: (moving_mean - mean_0) / (mean_1 - mean_0), averaged over channels whose class
 // means differ by more than 0.1.
 double moving_mean_position(Sequential& model, const Dataset& data) {
-  const Tensor z = model.layer(0).forward(data.x, Mode::Infer);
+  const Tensor z = model.layer(0).forward(data.x, {Mode::Infer});
   const auto& bn = dynamic_cast<const BatchNormalization&>(model.layer(1));
   double sum = 0, channels = 0;
   for (std::size_t j = 0; j < z.cols(); ++j) {
@@ -142,10 +142,10 @@ TEST_CASE("claim 1: a plain training forward normalizes with the batch, not the 
   BatchNormalization bn(plain);
   Rng rng(0);
   bn.build(4, rng);
-  bn.forward(normal_batch(16, 4, 1), Mode::Train);
-  const Tensor before = bn.forward(x, Mode::Infer);
+  bn.forward(normal_batch(16, 4, 1), {Mode::Train});
+  const Tensor before = bn.forward(x, {Mode::Infer});
   bn.moving_mean.fill(0.5f);
-  CHECK_FALSE(same_bits(before, bn.forward(x, Mode::Infer)));
+  CHECK_FALSE(same_bits(before, bn.forward(x, {Mode::Infer})));
 }
 
 TEST_CASE("claim 1: renorm, trainable=false and use_moving_statistics_in_training use them") {
@@ -207,7 +207,7 @@ TEST_CASE("claim 3: the initial value keeps weight m^t; the time constant is 1/(
     const double tau = 1.0 / (1.0 - m);
     int first_below_1_over_e = 0;
     for (int t = 1; t <= 5 * static_cast<int>(std::lround(tau)); ++t) {
-      bn.forward(ones, Mode::Train);
+      bn.forward(ones, {Mode::Train});
       const double residual = 1.0 - bn.moving_mean[0];
       CHECK(std::abs(residual - std::pow(static_cast<double>(m), t)) <= 1e-4);
       if (first_below_1_over_e == 0 && residual <= std::exp(-1.0)) first_below_1_over_e = t;
@@ -271,12 +271,12 @@ TEST_CASE("claim 6: inference predictions of a row do not depend on its batch") 
   model.fit(train, {.batch_size = 32, .epochs = 2, .verbose = 0});
   // The BN layer alone: each row's inference output is a function of that row only, bit for
   // bit the same alone as in the whole batch.
-  const Tensor z = model.layer(0).forward(test.x, Mode::Infer);
-  const Tensor normalized = model.layer(1).forward(z, Mode::Infer);
+  const Tensor z = model.layer(0).forward(test.x, {Mode::Infer});
+  const Tensor normalized = model.layer(1).forward(z, {Mode::Infer});
   for (const std::size_t row : {0, 500, 1099}) {
     Tensor one(1, z.cols());
     for (std::size_t j = 0; j < z.cols(); ++j) one(0, j) = z(row, j);
-    const Tensor& y = model.layer(1).forward(one, Mode::Infer);
+    const Tensor& y = model.layer(1).forward(one, {Mode::Infer});
     CHECK(std::memcmp(y.data(), normalized.data() + row * z.cols(), z.cols() * sizeof(float)) == 0);
   }
   // The whole model: the same to float rounding (the matrix products' blocking depends on the

@@ -49,7 +49,7 @@ TEST_CASE("Dense forward and backward on hand-checkable integers (relu)") {
   Dense d = hand_dense("relu");
   // z = [1 2] W + b = [1+4+1, 0+2+0, -1+0+0] = [6, 2, -1];  y = relu(z) = [6, 2, 0]
   const Tensor x{{1, 2}};
-  CHECK(d.forward(x, Mode::Train) == Tensor{{6, 2, 0}});
+  CHECK(d.forward(x, {Mode::Train}) == Tensor{{6, 2, 0}});
   // dy = [1 1 1]: dz = dy * [z > 0] = [1 1 0]
   //   dW = x^T dz = [[1 1 0], [2 2 0]],  db = [1 1 0],  dx = dz W^T = [1+0+0, 2+1+0] = [1, 3]
   d.zero_grad();
@@ -62,7 +62,7 @@ TEST_CASE("Dense on a batch of two rows (linear): sums over rows, accumulates un
   Dense d = hand_dense("linear");
   const Tensor x{{1, 2}, {0, -1}};
   // row 2: z = [0 - 2 + 1, 0 - 1 + 0, 0] = [-1, -1, 0]
-  CHECK(d.forward(x, Mode::Train) == Tensor{{6, 2, -1}, {-1, -1, 0}});
+  CHECK(d.forward(x, {Mode::Train}) == Tensor{{6, 2, -1}, {-1, -1, 0}});
   // dy = [[1 0 2], [0 1 1]]
   //   dW = x^T dy = [[1, 0, 2], [2 - 0, 0 - 1, 4 - 1]] = [[1 0 2], [2 -1 3]]
   //   db = [1 1 3]
@@ -87,7 +87,7 @@ TEST_CASE("Dense without bias and with sigmoid: hand values") {
   d.kernel = Tensor{{1}, {-1}};
   // z = 3 - 3 = 0, y = 1/2;  dz = dy y (1 - y) = 1/4
   const Tensor x{{3, 3}};
-  const Tensor& y = d.forward(x, Mode::Train);
+  const Tensor& y = d.forward(x, {Mode::Train});
   CHECK(y(0, 0) == 0.5f);
   d.zero_grad();
   CHECK(d.backward(Tensor{{1}}) == Tensor{{0.25f, -0.25f}});
@@ -150,8 +150,8 @@ TEST_CASE("Dense inference and training forwards agree; Keras weight order and c
   Dense d = built({.units = 4, .activation = "relu"}, 3, 7);
   Rng rng(1);
   const Tensor x = gc::random_tensor(2, 3, rng, -1.0, 1.0);
-  const Tensor train = d.forward(x, Mode::Train);
-  CHECK(d.forward(x, Mode::Infer) == train);
+  const Tensor train = d.forward(x, {Mode::Train});
+  CHECK(d.forward(x, {Mode::Infer}) == train);
   const auto vars = d.variables();
   REQUIRE(vars.size() == 2);
   CHECK(vars[0].name == "kernel");
@@ -196,13 +196,13 @@ TEST_CASE("Dense errors: units 0, unknown activation or initializer, shapes, ear
                        doctest::Contains("layer 'dense_7' (Dense): backward() called without a "
                                          "training-mode forward()"),
                        Error);
-  CHECK_THROWS_WITH_AS(d.forward(Tensor(4, 5), Mode::Train),
+  CHECK_THROWS_WITH_AS(d.forward(Tensor(4, 5), {Mode::Train}),
                        doctest::Contains("layer 'dense_7' (Dense): expected input of shape (N, 3) "
                                          "with N >= 1, got (4, 5)"),
                        Error);
-  CHECK_THROWS_WITH_AS(d.forward(Tensor(0, 3), Mode::Train), doctest::Contains("got (0, 3)"),
+  CHECK_THROWS_WITH_AS(d.forward(Tensor(0, 3), {Mode::Train}), doctest::Contains("got (0, 3)"),
                        Error);
-  d.forward(Tensor(4, 3), Mode::Train);
+  d.forward(Tensor(4, 3), {Mode::Train});
   CHECK_THROWS_WITH_AS(d.backward(Tensor(4, 3)),
                        doctest::Contains("expected output gradient of shape (4, 2), got (4, 3)"),
                        Error);

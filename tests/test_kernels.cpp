@@ -30,7 +30,7 @@ TEST_CASE("Dense forward with bias equals gemm_reference plus the bias") {
   dense.build(7, rng);
   for (float& b : dense.bias) b = static_cast<float>(rng.normal());
   const Tensor x = random_tensor(5, 7, rng);
-  const Tensor& y = dense.forward(x, Mode::Train);
+  const Tensor& y = dense.forward(x, {Mode::Train});
   Tensor expected(5, 13);
   gemm_reference({.m = 5,
                   .n = 13,
@@ -57,7 +57,7 @@ TEST_CASE("BatchNormalization's row kernels match the formulas in double precisi
     for (float& v : bn.gamma) v = static_cast<float>(1.0 + 0.5 * rng.normal());
     for (float& v : bn.beta) v = static_cast<float>(rng.normal());
     const Tensor x = random_tensor(n, d, rng), dy = random_tensor(n, d, rng);
-    const Tensor y = bn.forward(x, Mode::Train);
+    const Tensor y = bn.forward(x, {Mode::Train});
     const Tensor& dx = bn.backward(dy);
     // Row i is in ghost batch i mod G, of n / G rows.
     const double rows = static_cast<double>(n / groups);

@@ -589,7 +589,7 @@ TEST_CASE("model file: a layer's state beyond Keras' weights goes to userDefined
       return {{"name", name_}, {"trainable", trainable_}, {"activation", "linear"}};
     }
     std::size_t output_dim() const override { return input_dim_; }
-    const Tensor& forward(const Tensor& x, Mode) override { return x; }
+    const Tensor& forward(const Tensor& x, const StepContext&) override { return x; }
     const Tensor& backward(const Tensor& dy) override { return dy; }
     std::vector<Variable> variables() override { return {{"batches_seen", &count, nullptr}}; }
     Tensor count;

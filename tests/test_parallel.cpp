@@ -189,10 +189,10 @@ TEST_CASE(
     Threads t(threads);
     Rng init(1);
     layer.build(d, init);
-    std::vector<Tensor> out{layer.forward(x, Mode::Train), layer.backward(dy)};
+    std::vector<Tensor> out{layer.forward(x, {Mode::Train}), layer.backward(dy)};
     for (const auto& v : layer.variables())
       if (v.grad) out.push_back(*v.grad);
-    out.push_back(layer.forward(x, Mode::Infer));
+    out.push_back(layer.forward(x, {Mode::Infer}));
     for (const auto& v : layer.variables()) out.push_back(*v.value);
     return out;
   };

@@ -110,10 +110,9 @@ TEST_CASE("synchronized BatchNormalization: shards give the whole batch's output
   BatchNormalization whole({.momentum = 0.8f}), part({.momentum = 0.8f, .synchronized = true});
   whole.build(d, rng_whole);
   part.build(d, rng_shard);
-  part.set_communicator(*world);
-  const Tensor y_whole = whole.forward(x, Mode::Train);
+  const Tensor y_whole = whole.forward(x, {Mode::Train});
   const Tensor dx_whole = whole.backward(w);
-  const Tensor y_part = part.forward(shard_of(x), Mode::Train);
+  const Tensor y_part = part.forward(shard_of(x), {.mode = Mode::Train, .communicator = world});
   const Tensor dx_part = part.backward(shard_of(w));
   const Tensor y_expected = shard_of(y_whole), dx_expected = shard_of(dx_whole);
   check_close(y_part.data(), y_expected.data(), y_part.size(), "y");
@@ -167,7 +166,7 @@ TEST_CASE("without synchronized each process normalizes its shard; moving averag
     const std::size_t begin = 10 * p / size, end = 10 * (p + 1) / size;
     Tensor rows(end - begin, 5);
     std::copy(data.x.row(begin), data.x.row(end), rows.data());
-    alone.forward(rows, Mode::Train);
+    alone.forward(rows, {Mode::Train});
     const auto& bn = static_cast<const BatchNormalization&>(alone.layer(1));
     for (std::size_t j = 0; j < 8; ++j) {
       mean[j] += bn.moving_mean[j] / static_cast<double>(size);
