@@ -110,7 +110,7 @@ int main() {
   PopulationGap gap(data.x, bn);
   model.fit(data, {.batch_size = 32, .epochs = 40, .seed = 0, .verbose = 0, .callbacks = {&gap}});
 
-  auto& bn_layer = static_cast<BatchNormalization&>(model.get_layer("bn_layer"));
+  auto& bn_layer = model.get_layer<BatchNormalization>("bn_layer");
   std::printf("\nMoving Mean:\n%s", all_values(bn_layer.moving_mean, "  ").c_str());
   std::printf("Moving Variance:\n%s", all_values(bn_layer.moving_variance, "  ").c_str());
   std::printf(

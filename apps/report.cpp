@@ -53,9 +53,7 @@ std::string all_values(const Tensor& v, const std::string& indent, std::size_t p
 
 std::string batch_norm_report(Sequential& model, bool full) {
   std::string out;
-  for (std::size_t i = 0; i < model.num_layers(); ++i) {
-    const auto* bn = dynamic_cast<const BatchNormalization*>(&model.layer(i));
-    if (bn == nullptr) continue;
+  for (const auto& [i, bn] : model.layers_of_kind<BatchNormalization>()) {
     out += bn->name() + " (BatchNormalization, momentum " + fixed(bn->config().momentum) + ", " +
            std::to_string(bn->output_dim()) + " channels)\n";
     for (const auto& var : model.layer_variables(i)) {

@@ -232,6 +232,34 @@ std::vector<Variable> BatchNormalization::variables() {
   return vars;
 }
 
+std::optional<double> BatchNormalization::update_count() const {
+  if (!counts_updates()) return std::nullopt;
+  return num_batches_tracked[0];
+}
+
+float BatchNormalization::variance_estimator(double n) const {
+  try {
+    return variance_correction(config_.moving_variance_update, n, config_.epsilon);
+  } catch (const Error& e) {
+    throw Error(where() + ": " + e.what());
+  }
+}
+
+void BatchNormalization::set_population_statistics(std::span<const double> mean,
+                                                   std::span<const double> variance, double n) {
+  check(mean.size() == input_dim_ && variance.size() == input_dim_,
+        where() + ": population statistics need " + std::to_string(input_dim_) + " channels, got " +
+            std::to_string(mean.size()) + " means and " + std::to_string(variance.size()) +
+            " variances");
+  const float correction = variance_estimator(n);
+  for (std::size_t j = 0; j < input_dim_; ++j) {
+    const float s = static_cast<float>(variance[j]) * correction;
+    moving_mean[j] = static_cast<float>(mean[j]);
+    moving_variance[j] = s;
+    if (config_.renorm) moving_stddev[j] = std::sqrt(s + config_.epsilon);
+  }
+}
+
 RenormBounds BatchNormalization::current_renorm_bounds() const {
   if (config_.renorm_schedule)
     return renorm_bounds(*config_.renorm_schedule,
@@ -282,6 +310,7 @@ const Tensor& BatchNormalization::forward(const Tensor& x, const StepContext& ct
   check_input(x);
   trained_forward_ = ctx.training();
   weighted_ = false;
+  updated_statistics_ = false;
   // The processes the statistics are reduced across (synchronized), or null: this one alone.
   across_ = config_.synchronized ? ctx.communicator : nullptr;
   if (ctx.training() && trainable_) {
@@ -349,6 +378,7 @@ void BatchNormalization::train_forward(const Tensor& x) {
     normalize(x, group_mean_, inv_std_);
   }
   if (!config_.freeze_statistics) update_statistics();
+  updated_statistics_ = !config_.freeze_statistics;
   if (config_.renorm_schedule) count_one(renorm_step);
 }
 
@@ -380,13 +410,7 @@ void BatchNormalization::update_statistics() {
   const AverageWeights a = average_weights(averaging, config_.momentum, t);
   // c(n_g) per ghost batch (G = 1: c(N))
   correction_.resize(groups_);
-  try {
-    for (std::size_t g = 0; g < groups_; ++g)
-      correction_[g] =
-          variance_correction(config_.moving_variance_update, group_size_[g], config_.epsilon);
-  } catch (const Error& e) {
-    throw Error(where() + ": " + e.what());
-  }
+  for (std::size_t g = 0; g < groups_; ++g) correction_[g] = variance_estimator(group_size_[g]);
   const float inv_groups = 1.0f / static_cast<float>(groups_);
   const float rm = config_.renorm_momentum;
   for (std::size_t j = 0; j < d; ++j) {

@@ -101,6 +101,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "core/layer.h"
 #include "layers/batch_statistics.h"
@@ -180,6 +181,27 @@ class BatchNormalization final : public Layer {
 
   /// Its options.
   const BatchNormConfig& config() const { return config_; }
+  /// Whether a forward in `mode` updates the moving statistics: a training forward of a
+  /// trainable layer without freeze_statistics. The one exception, a batch of one row under
+  /// single_sample_policy "inference", is known only once the batch is seen: updated_statistics().
+  bool updates_statistics(Mode mode) const {
+    return mode == Mode::Train && trainable_ && !config_.freeze_statistics;
+  }
+  /// The last forward updated the moving statistics.
+  bool updated_statistics() const { return updated_statistics_; }
+  /// The updates so far, t, when the layer counts them (momentum null, moving_average_debias:
+  /// num_batches_tracked); empty otherwise.
+  std::optional<double> update_count() const;
+  /// c(n), the factor of the variance estimator s = var c(n) that feeds moving_variance from
+  /// a biased variance over n rows (moving_variance_update); throws, naming the layer, where
+  /// it is undefined.
+  float variance_estimator(double n) const;
+  /// Sets the moving statistics to population ones over n rows (mean and biased variance per
+  /// channel): moving_mean = mean, moving_variance = var c(n), and with renorm
+  /// moving_stddev = sqrt(var c(n) + eps), the values the layer's own updates converge to.
+  /// Counters are left as they are.
+  void set_population_statistics(std::span<const double> mean, std::span<const double> variance,
+                                 double n);
   ///@{
   /// Statistics of the last training batch (1 x D): mean and biased variance (with ghost
   /// batches, their means over the ghost batches).
@@ -227,6 +249,7 @@ class BatchNormalization final : public Layer {
   void normalize_with_moving_statistics(const Tensor& x);
 
   BatchNormConfig config_;
+  bool updated_statistics_ = false;     // the last forward updated the moving statistics
   Communicator* across_ = nullptr;      // synchronized: the processes of the last forward
   bool used_batch_statistics_ = false;  // how the last training forward normalized
   bool renorm_active_ = false;          // it applied r and d

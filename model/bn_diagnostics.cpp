@@ -58,14 +58,9 @@ Logs evaluate_in(Sequential& model, const Tensor& x, const Tensor& y, std::size_
 std::vector<BatchNormDiagnostics> batchnorm_diagnostics(
     Sequential& model, const Tensor& x, const std::map<std::string, double>& recorded_updates) {
   std::vector<BatchNormDiagnostics> out;
-  for (std::size_t k = 0; k < model.num_layers(); ++k) {
-    const auto* bn = dynamic_cast<const BatchNormalization*>(&model.layer(k));
-    if (bn == nullptr) continue;
-    const BatchNormConfig& c = bn->config();
-    std::optional<double> t;
-    if (c.cumulative_average || c.moving_average_debias)
-      t = bn->num_batches_tracked[0];
-    else if (const auto it = recorded_updates.find(bn->name()); it != recorded_updates.end())
+  for (const auto& [k, bn] : model.layers_of_kind<BatchNormalization>()) {
+    std::optional<double> t = bn->update_count();
+    if (const auto it = recorded_updates.find(bn->name()); !t && it != recorded_updates.end())
       t = it->second;
     BatchNormDiagnostics d;
     d.index = k;
@@ -76,8 +71,7 @@ std::vector<BatchNormDiagnostics> batchnorm_diagnostics(
     const PopulationMoments m = layer_input_moments(model, x, k, {.batch_size = 256});
     d.rows = m.count;
     d.population_mean = m.mean;
-    const double correction =
-        variance_correction(c.moving_variance_update, static_cast<double>(m.count), c.epsilon);
+    const double correction = bn->variance_estimator(static_cast<double>(m.count));
     for (const double v : m.variance) d.population_variance.push_back(v * correction);
     out.push_back(std::move(d));
   }
@@ -113,11 +107,8 @@ ModeComparison compare_modes(Sequential& model, const Tensor& x, const Tensor& y
 }
 
 void BatchNormUpdateCounter::on_batch_end(Sequential& model, const StepInfo&) {
-  for (std::size_t k = 0; k < model.num_layers(); ++k) {
-    const auto* bn = dynamic_cast<const BatchNormalization*>(&model.layer(k));
-    if (bn != nullptr && bn->trainable() && !bn->config().freeze_statistics)
-      counts_[bn->name()] += 1.0;
-  }
+  for (const auto& [index, bn] : model.layers_of_kind<BatchNormalization>())
+    if (bn->updated_statistics()) counts_[bn->name()] += 1.0;
 }
 
 }  // namespace normlab

@@ -80,7 +80,7 @@ ModeComparison compare_modes(Sequential& model, const Tensor& x, const Tensor& y
 inline constexpr const char* kBatchNormUpdatesKey = "batch_norm_updates";
 
 /// Counts, per BatchNormalization layer, the training steps that updated its moving statistics:
-/// every step of fit for a trainable layer without freeze_statistics.
+/// every step of fit whose training forward updated them (BatchNormalization::updated_statistics).
 class BatchNormUpdateCounter final : public Callback {
  public:
   /// Counting on from earlier counts (a model trained further).

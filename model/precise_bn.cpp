@@ -69,25 +69,9 @@ PopulationMoments layer_input_moments(Sequential& model, const Tensor& x, std::s
 
 void recalibrate_batchnorm(Sequential& model, const Tensor& x, RecalibrateOptions options) {
   check_request(model, x, options);
-  for (std::size_t k = 0; k < model.num_layers(); ++k) {
-    auto* bn = dynamic_cast<BatchNormalization*>(&model.layer(k));
-    if (bn == nullptr) continue;
-    const PopulationMoments m = layer_input_moments(model, x, k, options);
-    const BatchNormConfig& c = bn->config();
-    // The estimator the layer's own updates feed the moving variance: s = var c(N).
-    float correction;
-    try {
-      correction =
-          variance_correction(c.moving_variance_update, static_cast<double>(m.count), c.epsilon);
-    } catch (const Error& e) {
-      throw Error(bn->where() + ": " + e.what());
-    }
-    for (std::size_t j = 0; j < m.mean.size(); ++j) {
-      const float s = static_cast<float>(m.variance[j]) * correction;
-      bn->moving_mean[j] = static_cast<float>(m.mean[j]);
-      bn->moving_variance[j] = s;
-      if (c.renorm) bn->moving_stddev[j] = std::sqrt(s + c.epsilon);
-    }
+  for (const auto& [index, bn] : model.layers_of_kind<BatchNormalization>()) {
+    const PopulationMoments m = layer_input_moments(model, x, index, options);
+    bn->set_population_statistics(m.mean, m.variance, static_cast<double>(m.count));
   }
 }
 

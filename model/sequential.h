@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/layer.h"
 #include "data/dataset.h"
 #include "model/callbacks.h"
@@ -35,6 +36,13 @@
 #include "optim/optimizer.h"
 
 namespace normlab {
+
+/// A layer of a model with its position: layers_of_kind() lists them.
+template <class L>
+struct LayerAt {
+  std::size_t index;  ///< its position in the model
+  L* layer;           ///< the layer, owned by the model
+};
 
 /// The arguments of Keras' fit() beside x and y.
 struct FitOptions {
@@ -120,6 +128,23 @@ class Sequential {
   std::string summary() const;
   /// The layer named `name`; throws, listing the names, when none is.
   Layer& get_layer(const std::string& name);
+  /// get_layer<BatchNormalization>("bn"): the layer named `name` as an L; throws, naming its
+  /// class, when it is another kind of layer.
+  template <std::derived_from<Layer> L>
+  L& get_layer(const std::string& name) {
+    Layer& layer = get_layer(name);
+    if (auto* typed = dynamic_cast<L*>(&layer)) return *typed;
+    throw Error("Sequential::get_layer: " + layer.where() +
+                " is not of the class asked for; ask for a " + layer.class_name());
+  }
+  /// Every layer of kind L, in layer order, with its index: layers_of_kind<BatchNormalization>().
+  template <std::derived_from<Layer> L>
+  std::vector<LayerAt<L>> layers_of_kind() {
+    std::vector<LayerAt<L>> found;
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+      if (auto* typed = dynamic_cast<L*>(layers_[i].get())) found.push_back({i, typed});
+    return found;
+  }
   ///@{
   /// Layer i, in order of add(); num_layers() of them.
   Layer& layer(std::size_t i) { return *layers_.at(i); }

@@ -8,17 +8,6 @@
 
 namespace normlab {
 
-namespace {
-// The model's BatchNormalization layers, in layer order.
-std::vector<const BatchNormalization*> batch_norm_layers(Sequential& model) {
-  std::vector<const BatchNormalization*> layers;
-  for (std::size_t i = 0; i < model.num_layers(); ++i)
-    if (const auto* bn = dynamic_cast<const BatchNormalization*>(&model.layer(i)))
-      layers.push_back(bn);
-  return layers;
-}
-}  // namespace
-
 StepLogger::StepLogger(std::string filename) : filename_(std::move(filename)) {
   check(!filename_.empty(), "StepLogger: the filename is empty");
 }
@@ -31,7 +20,7 @@ void StepLogger::on_train_begin(Sequential& model, int) {
   if (file_) std::fclose(file_);
   file_ = open_log_file(filename_, "w");
   line_ = "epoch,batch,step,loss";
-  for (const auto* bn : batch_norm_layers(model))
+  for (const auto& [index, bn] : model.layers_of_kind<BatchNormalization>())
     for (const char* stat : {"moving_mean", "moving_variance"})
       for (std::size_t j = 0; j < bn->output_dim(); ++j)
         line_ += "," + bn->name() + "/" + stat + "[" + std::to_string(j) + "]";
@@ -42,7 +31,7 @@ void StepLogger::on_train_begin(Sequential& model, int) {
 void StepLogger::on_batch_end(Sequential& model, const StepInfo& step) {
   line_ = std::to_string(step.epoch) + "," + std::to_string(step.batch) + "," +
           std::to_string(step.step) + "," + format_float(step.batch_loss);
-  for (const auto* bn : batch_norm_layers(model))
+  for (const auto& [index, bn] : model.layers_of_kind<BatchNormalization>())
     for (const Tensor* stat : {&bn->moving_mean, &bn->moving_variance})
       for (float v : *stat) {
         line_ += ',';

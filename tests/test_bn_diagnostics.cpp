@@ -4,7 +4,7 @@
 // window 1/(1 - m), gap = moving - population; the cumulative average's weight 0 and window t;
 // compare_modes' training-mode loss v/(v + eps) for a BN followed by an MSE against 0, its
 // inference loss equal to evaluate()'s, and no state changed; the update counter skipping
-// frozen layers.
+// frozen layers and the batches their layer did not update.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -121,4 +121,23 @@ TEST_CASE("BatchNormUpdateCounter skips frozen layers and those with frozen stat
   model.fit(constant_statistics_data(), Tensor(8, 2),
             {.batch_size = 3, .epochs = 1, .verbose = 0, .callbacks = {&counter}});
   CHECK(counter.counts() == std::map<std::string, double>{{"batch_normalization", 13.0}});
+}
+
+TEST_CASE(
+    "BatchNormUpdateCounter counts what the layer did: a one-row batch under "
+    "single_sample_policy \"inference\" updates nothing") {
+  // 8 rows in batches of 7 and 1: the one-row batch is normalized with the moving statistics
+  // and leaves them as they are, so each epoch updates once. The debiased average keeps the
+  // layer's own count (num_batches_tracked) to compare with.
+  Sequential model(2);
+  model.add(BatchNormalization(
+      {.moving_average_debias = true, .single_sample_policy = SingleSamplePolicy::Inference}));
+  model.compile(SGD(), "mse");
+  BatchNormUpdateCounter counter;
+  model.fit(
+      constant_statistics_data(), Tensor(8, 2),
+      {.batch_size = 7, .epochs = 2, .shuffle = false, .verbose = 0, .callbacks = {&counter}});
+  const auto& bn = dynamic_cast<const BatchNormalization&>(model.layer(0));
+  CHECK(bn.num_batches_tracked[0] == 2.0f);
+  CHECK(counter.counts() == std::map<std::string, double>{{"batch_normalization", 2.0}});
 }
