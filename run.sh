@@ -14,9 +14,10 @@ cd "$(dirname "$(readlink -f "$0")")"
 BUILD_DIR="${BUILD_DIR:-build}"
 JOBS="${JOBS:-$(nproc)}"
 
-# Debian packages the build and the tests need; only the missing ones are installed.
-PACKAGES=(g++ cmake make pkg-config libopenblas-dev nlohmann-json3-dev doctest-dev libcli11-dev
-  doxygen libopenmpi-dev openmpi-bin)
+# Debian packages the build and the tests need; only the missing ones are installed. libdnnl-dev
+# adds oneDNN's GEMM beside OpenBLAS' (core/gemm_backend.h).
+PACKAGES=(g++ cmake make pkg-config libopenblas-dev libdnnl-dev nlohmann-json3-dev doctest-dev
+  libcli11-dev doxygen libopenmpi-dev openmpi-bin)
 # The packaging test builds a .deb: CPack's dependency scan needs dpkg-shlibdeps and file; the
 # figures test (docs/figures/make.sh --quick) plots with gnuplot.
 TEST_PACKAGES=(dpkg-dev file gnuplot-nox)
@@ -74,7 +75,8 @@ team_under_tsan() {
   mkdir -p build-tsan
   # shellcheck disable=SC2046  # pkg-config's flags are words
   clang++-14 -std=c++20 -O1 -g -fsanitize=thread -I. tests/tsan/team_stress.cpp \
-    core/parallel.cpp core/blas.cpp -o build-tsan/team_stress $(pkg-config --cflags --libs openblas)
+    core/parallel.cpp core/blas.cpp core/gemm_backend.cpp core/gemm_probe.cpp core/rng.cpp \
+    -o build-tsan/team_stress $(pkg-config --cflags --libs openblas)
   build-tsan/team_stress
 }
 

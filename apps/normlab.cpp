@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "apps/commands/commands.h"
+#include "core/blas.h"
 #include "core/communicator.h"
 #include "core/error.h"
 #include "core/version.h"
@@ -27,13 +28,17 @@ using namespace normlab;
 
 namespace {
 
-void add_threads(CLI::App& command, int& threads) {
+// --threads, and --blas into `blas` (one string for every command).
+void add_compute_options(CLI::App& command, int& threads, std::string& blas) {
   command
       .add_option(
           "--threads", threads,
           "threads to split products and passes over; runs repeat bit for bit at a given count")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  command.add_option("--blas", blas,
+                     "GEMM backend for the products: openblas, onednn (when built) or auto, the "
+                     "fastest correct one a probe finds; default: NORMLAB_BLAS, else auto");
 }
 
 void add_batch_size(CLI::App& command, std::size_t& batch_size) {
@@ -50,12 +55,16 @@ int main(int argc, char** argv) {
   World processes(argc, argv);
   if (processes.communicator().rank() != 0) std::freopen("/dev/null", "w", stdout);
   CLI::App app{"normlab: train and use small Keras-style models, BatchNormalization done right"};
-  app.set_version_flag("--version", std::string("normlab ") + normlab::version());
+  // The version, and which GEMM this machine runs (the probe runs for it: NORMLAB_BLAS applies).
+  app.set_version_flag("--version", [] {
+    return std::string("normlab ") + normlab::version() + "\n" + gemm_summary();
+  });
   app.require_subcommand(1);
   app.footer(
       "Run 'normlab COMMAND --help' for a command's options; docs/config.md describes the "
       "training config.");
 
+  std::string blas;
   TrainOptions train;
   CLI::App* train_cmd = app.add_subcommand(
       "train", "Train the model a JSON config describes and save it (no config: Example 3)");
@@ -77,7 +86,7 @@ int main(int argc, char** argv) {
       train_cmd
           ->add_option("-v,--verbose", verbose, "0 silent, 1 progress bar, 2 one line per epoch")
           ->check(CLI::Range(0, 2));
-  add_threads(*train_cmd, train.threads);
+  add_compute_options(*train_cmd, train.threads, blas);
   train_cmd->add_option("--log-csv", train.log_csv,
                         "Write one row per epoch (loss, metrics, val_*) to this CSV file");
   train_cmd->add_option("--log-steps", train.log_steps,
@@ -110,7 +119,7 @@ int main(int argc, char** argv) {
                    "Label columns (default: those the model was trained with)")
       ->delimiter(',');
   add_batch_size(*evaluate_cmd, evaluate.batch_size);
-  add_threads(*evaluate_cmd, evaluate.threads);
+  add_compute_options(*evaluate_cmd, evaluate.threads, blas);
 
   PredictOptions predict;
   CLI::App* predict_cmd =
@@ -123,7 +132,7 @@ int main(int argc, char** argv) {
   predict_cmd->add_option("-o,--output", predict.output,
                           "CSV file to write (default: standard output)");
   add_batch_size(*predict_cmd, predict.batch_size);
-  add_threads(*predict_cmd, predict.threads);
+  add_compute_options(*predict_cmd, predict.threads, blas);
 
   InspectOptions inspect;
   CLI::App* inspect_cmd = app.add_subcommand(
@@ -138,7 +147,7 @@ int main(int argc, char** argv) {
                    "Rows per batch of the training-mode evaluation (use the fit's batch size)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
-  add_threads(*inspect_cmd, inspect.threads);
+  add_compute_options(*inspect_cmd, inspect.threads, blas);
 
   RecalibrateCommandOptions recalibrate;
   CLI::App* recalibrate_cmd = app.add_subcommand(
@@ -162,7 +171,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   recalibrate_cmd->add_option("-o,--out", recalibrate.out,
                               "Folder to write the model to (default: MODEL_DIR, replaced)");
-  add_threads(*recalibrate_cmd, recalibrate.threads);
+  add_compute_options(*recalibrate_cmd, recalibrate.threads, blas);
 
   ExportOptions export_options;
   CLI::App* export_cmd = app.add_subcommand(
@@ -195,6 +204,7 @@ int main(int argc, char** argv) {
     return code;
   };
   try {
+    if (!blas.empty()) select_gemm_backend(blas, "--blas");
     train.communicator = &processes.communicator();
     if (*train_cmd) return run_train(train);
     if (*evaluate_cmd) return run_evaluate(evaluate);

@@ -34,6 +34,10 @@ file(RELATIVE_PATH NORMLAB_PC_TO_PREFIX /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig 
 if(NORMLAB_MPI)
   set(NORMLAB_PC_MPI ompi-c)
 endif()
+# and oneDNN's with its OpenMP runtime (Debian's libdnnl is built with GCC's).
+if(NORMLAB_ONEDNN)
+  set(NORMLAB_PC_ONEDNN "-ldnnl -lgomp")
+endif()
 configure_file(cmake/normlab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
@@ -47,5 +51,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 # Run-time libraries from dpkg-shlibdeps; the headers need these development packages.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0 | libopenblas0-pthread, libopenblas-dev, nlohmann-json3-dev")
+# The static library links libdnnl.so, a file of the development package.
+if(NORMLAB_ONEDNN)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libdnnl-dev")
+endif()
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

@@ -1,22 +1,118 @@
 #include "core/blas.h"
 
-#include <cblas.h>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
 
+#include "core/error.h"
+#include "core/format.h"
 #include "core/parallel.h"
 
 namespace normlab {
 
 namespace {
-void sgemm(const GemmArgs& g) {
-  cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
-              g.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(g.m), static_cast<int>(g.n),
-              static_cast<int>(g.k), g.alpha, g.a, static_cast<int>(g.lda), g.b,
-              static_cast<int>(g.ldb), g.beta, g.c, static_cast<int>(g.ldc));
+
+using Kernel = void (*)(const GemmArgs&);
+
+struct Choice {
+  std::mutex lock;
+  std::optional<GemmSelection> selection;
+  std::atomic<Kernel> kernel{nullptr};  // the running backend's sgemm, read by every product
+};
+
+Choice& choice() {
+  static Choice c;
+  return c;
 }
+
+std::string names_of(std::span<const GemmBackend> backends) {
+  std::string names;
+  for (const GemmBackend& b : backends) names += std::string(b.name) + ", ";
+  return names + "auto";
+}
+
+// Under choice().lock.
+void select_locked(const std::string& name, const std::string& chosen_by) {
+  num_threads();  // the team sets OpenBLAS to one thread, as in the parts the probe stands for
+  choice().selection = choose_gemm_backend(gemm_backends(), name, chosen_by);
+  choice().kernel.store(choice().selection->backend->sgemm, std::memory_order_release);
+}
+
+Kernel kernel() {
+  const Kernel k = choice().kernel.load(std::memory_order_acquire);
+  if (k) return k;
+  gemm_selection();
+  return choice().kernel.load(std::memory_order_acquire);
+}
+
 }  // namespace
+
+GemmSelection choose_gemm_backend(std::span<const GemmBackend> backends, const std::string& name,
+                                  const std::string& chosen_by) {
+  std::span<const GemmBackend> probed = backends;
+  if (name != "auto") {
+    std::size_t i = 0;
+    while (i < backends.size() && name != backends[i].name) ++i;
+    check(i < backends.size(),
+          chosen_by + " names the GEMM backend '" + name +
+              "', which this build does not have; expected one of: " + names_of(backends));
+    probed = backends.subspan(i, 1);
+  }
+  GemmProbe probe = probe_gemm(probed);
+  if (probe.chosen == probe.measures.size()) {
+    std::string found;
+    for (const GemmMeasure& m : probe.measures)
+      found += "; " + m.name + " (" + m.library + ") is off by " +
+               format_float(static_cast<float>(m.error)) + " times the rounding bound";
+    throw Error(
+        (name == "auto" ? "no GEMM backend computes correct products"
+                        : chosen_by + ": the GEMM backend '" + name + "' computes wrong products") +
+        found + " (the check of core/gemm_probe.h); choose another of: " + names_of(backends));
+  }
+  const GemmBackend* chosen = &probed[probe.chosen];
+  return GemmSelection{chosen, std::move(probe), chosen_by};
+}
+
+void select_gemm_backend(const std::string& name, const std::string& chosen_by) {
+  std::lock_guard guard(choice().lock);
+  select_locked(name, chosen_by);
+}
+
+GemmSelection gemm_selection() {
+  std::lock_guard guard(choice().lock);
+  if (!choice().selection) {
+    const char* env = std::getenv("NORMLAB_BLAS");
+    if (env && *env)
+      select_locked(env, "NORMLAB_BLAS");
+    else
+      select_locked("auto", "the probe");
+  }
+  return *choice().selection;
+}
+
+std::string gemm_summary() {
+  const GemmSelection s = gemm_selection();
+  const GemmMeasure& run = s.running();
+  std::string line = "GEMM: " + run.name + " (" + run.library + "), chosen by " + s.chosen_by + ":";
+  char figure[64];
+  for (std::size_t i = 0; i < s.probe.measures.size(); ++i) {
+    const GemmMeasure& m = s.probe.measures[i];
+    if (m.correct)
+      std::snprintf(figure, sizeof figure, " %.0f GFLOP/s", m.gflops);
+    else
+      std::snprintf(figure, sizeof figure, " wrong products");
+    line += (i ? ", " : " ") + m.name + figure;
+    if (i != s.probe.chosen) line += " (" + m.library + ")";
+  }
+  std::snprintf(figure, sizeof figure, " on one thread; probe %.0f ms", s.probe.milliseconds);
+  return line + figure;
+}
 
 void gemm(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
+  const Kernel sgemm = kernel();
   // Split by rows of C (rows of A, or its columns when transposed) into parts of at least ~2^17
   // multiply-adds: below that, handing a part to another thread costs more than it saves.
   const std::size_t row_work = g.n * (g.k > 0 ? g.k : 1);

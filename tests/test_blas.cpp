@@ -1,11 +1,15 @@
-// gemm: C = alpha op(A) op(B) + beta C through cblas_sgemm, against a hand-computed product and
-// the naive triple loop gemm_reference, for every transpose combination and padded strides.
+// gemm: C = alpha op(A) op(B) + beta C on the chosen backend (NORMLAB_BLAS, else the probe's),
+// against a hand-computed product and the naive triple loop gemm_reference, for every transpose
+// combination and padded strides; the probe's check, timing and choice (core/gemm_probe.h).
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "core/blas.h"
+#include "core/error.h"
 #include "core/rng.h"
 
 using namespace normlab;
@@ -120,4 +124,80 @@ TEST_CASE("gemm with an empty output is a no-op; k = 0 scales C by beta") {
         .c = c.data(),
         .ldc = 2});
   CHECK(c == std::vector<float>{0.5f, 1.0f});
+}
+
+namespace {
+
+// A backend with one entry of each product off by 1e-3 of its size: hundreds of times the
+// rounding bound, yet far less than a wrong kernel's error; the check must catch it.
+void off_by_a_little(const GemmArgs& g) {
+  gemm_backends()[0].sgemm(g);
+  g.c[0] += 1e-3f * (1.0f + std::fabs(g.c[0]));
+}
+std::string fake_library() {
+  return "a test double";
+}
+const GemmBackend kWrong{"wrong", fake_library, off_by_a_little};
+
+}  // namespace
+
+TEST_CASE("The probe checks every built backend against gemm_reference and times it") {
+  const auto built = gemm_backends();
+  REQUIRE(!built.empty());
+  CHECK(std::string(built[0].name) == "openblas");
+  const GemmProbe probe = probe_gemm(built);
+  REQUIRE(probe.measures.size() == built.size());
+  for (const GemmMeasure& m : probe.measures) {
+    CAPTURE(m.name);
+    CHECK(m.correct);
+    CHECK(m.error <= 1.0);
+    CHECK(m.gflops > 0.1);  // any CPU this runs on does far more
+  }
+  CHECK(probe.chosen < built.size());
+  CHECK(probe.milliseconds > 0.0);
+}
+
+TEST_CASE("A backend with a wrong entry fails the check: never chosen, an error when named") {
+  const std::vector<GemmBackend> backends{kWrong, gemm_backends()[0]};
+  const GemmProbe probe = probe_gemm(backends);
+  CHECK_FALSE(probe.measures[0].correct);
+  CHECK(probe.measures[0].error > 1.0);
+  CHECK(probe.measures[0].gflops == 0.0);
+  CHECK(probe.chosen == 1);
+
+  const GemmSelection automatic = choose_gemm_backend(backends, "auto", "the probe");
+  CHECK(std::string(automatic.backend->name) == "openblas");
+  CHECK(automatic.running().name == "openblas");
+  const GemmSelection forced = choose_gemm_backend(backends, "openblas", "NORMLAB_BLAS");
+  CHECK(forced.probe.measures.size() == 1);
+  CHECK(forced.chosen_by == "NORMLAB_BLAS");
+
+  std::string message;
+  try {
+    choose_gemm_backend(backends, "wrong", "--blas");
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  CHECK(message.rfind("--blas: the GEMM backend 'wrong' computes wrong products; wrong (a test "
+                      "double) is off by ",
+                      0) == 0);
+  CHECK(message.find("choose another of: wrong, openblas, auto") != std::string::npos);
+  CHECK_THROWS_WITH_AS(choose_gemm_backend(std::span(backends).first(1), "auto", "the probe"),
+                       doctest::Contains("no GEMM backend computes correct products"), Error);
+  CHECK_THROWS_WITH_AS(choose_gemm_backend(backends, "OpenBLAS", "--blas"),
+                       "--blas names the GEMM backend 'OpenBLAS', which this build does not "
+                       "have; expected one of: wrong, openblas, auto",
+                       Error);
+}
+
+TEST_CASE("gemm runs on the backend NORMLAB_BLAS names, else on the probe's choice") {
+  const GemmSelection s = gemm_selection();
+  const char* env = std::getenv("NORMLAB_BLAS");
+  if (env && *env && std::string(env) != "auto") {
+    CHECK(s.running().name == env);
+    CHECK(s.chosen_by == "NORMLAB_BLAS");
+  } else {
+    CHECK(s.probe.measures.size() == gemm_backends().size());
+  }
+  CHECK(gemm_summary().rfind("GEMM: " + s.running().name + " (", 0) == 0);
 }

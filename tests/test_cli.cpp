@@ -196,6 +196,41 @@ TEST_CASE("normlab: mistakes give a message and a non-zero status, never a crash
   CHECK(run_program(kNormlab + " evaluate '" + dir.file("model") + "'").status != 0);  // no --data
 }
 
+TEST_CASE("normlab says which GEMM runs; a GEMM backend it does not have is an error (exit 2)") {
+  const auto version = run_program(kNormlab + " --version");
+  INFO(version.out, version.err);
+  REQUIRE(version.status == 0);
+  CHECK(version.out.rfind("normlab ", 0) == 0);
+  CHECK(lines_starting(version.out, "GEMM: ").size() == 1);
+  CHECK(version.out.find("GFLOP/s on one thread; probe ") != std::string::npos);
+
+  TempDir dir("blas");
+  write_text(dir.file("small.json"), kSmallConfig);
+  const std::string train = kNormlab + " train '" + dir.file("small.json") +
+                            "' --verbose 0 --epochs 1 --out '" + dir.file("model") + "'";
+  const auto forced = run_program(train + " --blas openblas");
+  INFO(forced.out, forced.err);
+  REQUIRE(forced.status == 0);
+  const auto gemm = lines_starting(forced.out, "GEMM: ");
+  REQUIRE(gemm.size() == 1);
+  CHECK(gemm[0].rfind("GEMM: openblas (OpenBLAS ", 0) == 0);
+  CHECK(gemm[0].find("chosen by --blas") != std::string::npos);
+  const auto inspect = run_program(kNormlab + " inspect '" + dir.file("model") + "'");
+  CHECK(lines_starting(inspect.out, "GEMM: ").size() == 1);
+
+  const std::string expected =
+      "names the GEMM backend 'nosuch', which this build does not have; expected one of: "
+      "openblas, ";
+  const auto bad_flag = run_program(train + " --blas nosuch");
+  CHECK(bad_flag.status == 2);
+  CHECK(bad_flag.err.rfind("normlab: error: --blas " + expected, 0) == 0);
+  CHECK(bad_flag.out.empty());
+  const auto bad_env =
+      run_program("NORMLAB_BLAS=nosuch " + kNormlab + " inspect '" + dir.file("model") + "'");
+  CHECK(bad_env.status == 2);
+  CHECK(bad_env.err.rfind("normlab: error: NORMLAB_BLAS " + expected, 0) == 0);
+}
+
 #else
 TEST_CASE("normlab command" * doctest::skip()) {
   MESSAGE("the programs are not built (NORMLAB_BUILD_APPS=OFF)");

@@ -9,6 +9,7 @@
 #include "apps/commands/commands.h"
 #include "apps/commands/saved_model.h"
 #include "apps/report.h"
+#include "core/blas.h"
 #include "core/config_reader.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -118,6 +119,7 @@ int run_inspect(const InspectOptions& o) {
   const std::string bn = batch_norm_report(saved.model, true);
   std::printf("\n%s", bn.empty() ? "No BatchNormalization layers.\n" : bn.c_str());
   if (!o.data.empty()) print_data_report(saved, o);
+  std::printf("\n%s\n", gemm_summary().c_str());
   return 0;
 }
 

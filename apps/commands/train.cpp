@@ -9,6 +9,7 @@
 
 #include "apps/commands/commands.h"
 #include "apps/report.h"
+#include "core/blas.h"
 #include "core/parallel.h"
 #include "io/checkpoint.h"
 #include "io/model_file.h"
@@ -126,6 +127,7 @@ int run_train(const TrainOptions& o) {
   if (cfg.validation) std::printf(", validating on %zu", cfg.validation->size());
   std::printf(": %d epochs, batch size %zu, seed %llu, %d thread%s\n", fit.epochs, fit.batch_size,
               static_cast<unsigned long long>(fit.seed), o.threads, o.threads == 1 ? "" : "s");
+  std::printf("%s\n", gemm_summary().c_str());
   if (!o.checkpoint.empty()) {
     if (o.checkpoint_every > 0)
       std::printf("Checkpoint every %lld step%s in %s\n",
