@@ -72,7 +72,7 @@ GemmSelection choose_gemm_backend(std::span<const GemmBackend> backends, const s
         found + " (the check of core/gemm_probe.h); choose another of: " + names_of(backends));
   }
   const GemmBackend* chosen = &probed[probe.chosen];
-  return GemmSelection{chosen, std::move(probe), chosen_by};
+  return GemmSelection{chosen, std::move(probe), chosen_by, name == "auto"};
 }
 
 void select_gemm_backend(const std::string& name, const std::string& chosen_by) {

@@ -63,6 +63,8 @@ struct GemmSelection {
   GemmProbe probe;
   /// Who chose: "the probe", "NORMLAB_BLAS", "--blas", ...
   std::string chosen_by;
+  /// Chosen as "auto": the probe's choice, not a backend someone named.
+  bool automatic = false;
   /// The running backend's measure.
   const GemmMeasure& running() const { return probe.measures[probe.chosen]; }
 };

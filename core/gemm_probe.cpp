@@ -12,7 +12,7 @@ namespace normlab {
 
 namespace {
 
-constexpr int kRounds = 2;
+constexpr int kRounds = 5;
 
 struct Shape {
   bool trans_a, trans_b;

@@ -218,6 +218,18 @@ TEST_CASE("normlab says which GEMM runs; a GEMM backend it does not have is an e
   const auto inspect = run_program(kNormlab + " inspect '" + dir.file("model") + "'");
   CHECK(lines_starting(inspect.out, "GEMM: ").size() == 1);
 
+  // A resumed run continues on the checkpoint's backend when none is named.
+  const std::string checkpointed = kNormlab + " train '" + dir.file("small.json") +
+                                   "' --verbose 0 --out '" + dir.file("resumed") +
+                                   "' --checkpoint '" + dir.file("ckpt") + "'";
+  REQUIRE(run_program(checkpointed + " --epochs 1 --blas openblas").status == 0);
+  const auto resumed = run_program(checkpointed + " --epochs 2 --resume");
+  INFO(resumed.out, resumed.err);
+  REQUIRE(resumed.status == 0);
+  const auto resumed_gemm = lines_starting(resumed.out, "GEMM: openblas (");
+  REQUIRE(resumed_gemm.size() == 1);
+  CHECK(resumed_gemm[0].find("training.json (run.gemm)") != std::string::npos);
+
   const std::string expected =
       "names the GEMM backend 'nosuch', which this build does not have; expected one of: "
       "openblas, ";

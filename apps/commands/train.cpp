@@ -50,6 +50,9 @@ nlohmann::json run_settings(const TrainConfig& cfg) {
 // With --resume and a checkpoint in the folder: the checkpoint, restored into the model. Without
 // --resume, a folder already holding a checkpoint is refused, so that a fresh run never
 // replaces it by mistake.
+// The backend of the products changes their last bits: a resumed run continues on the one the
+// checkpoint was taken with unless one is named (--blas, NORMLAB_BLAS); a different named one is
+// said on standard error.
 std::optional<Checkpoint> restore_checkpoint(TrainConfig& cfg, const TrainOptions& o,
                                              const nlohmann::json& run) {
   const auto latest = latest_checkpoint(o.checkpoint);
@@ -63,6 +66,16 @@ std::optional<Checkpoint> restore_checkpoint(TrainConfig& cfg, const TrainOption
           (c.path / "training.json").string() + ": run." + key + " is " +
               c.run.value(key, nlohmann::json()).dump() + ", but this run has " + value.dump() +
               "; resume with the config the checkpoint was taken with");
+  const std::string taken = c.run.value("gemm", std::string());
+  const std::string run_file = (c.path / "training.json").string();
+  if (!taken.empty() && gemm_selection().automatic)
+    select_gemm_backend(taken, run_file + " (run.gemm)");
+  const std::string running = gemm_selection().running().name;
+  if (!taken.empty() && taken != running)
+    std::fprintf(stderr,
+                 "normlab: note: %s: the checkpoint was taken with the GEMM backend %s, this run "
+                 "uses %s: it continues, not bit for bit (--blas %s would)\n",
+                 run_file.c_str(), taken.c_str(), running.c_str(), taken.c_str());
   return c;
 }
 
@@ -98,7 +111,7 @@ int run_train(const TrainOptions& o) {
   if (!o.log_steps.empty() && writes_files)
     cfg.callbacks.push_back(std::make_unique<StepLogger>(o.log_steps));
   const TerminateOnNaN& nan_stop = terminate_on_nan(cfg);
-  const nlohmann::json run = run_settings(cfg);
+  nlohmann::json run = run_settings(cfg);
   std::optional<Checkpoint> checkpoint;
   std::optional<CheckpointLock> lock;
   if (!o.checkpoint.empty()) {
@@ -115,7 +128,8 @@ int run_train(const TrainOptions& o) {
   const auto update_counts = [&bn_updates] {
     return nlohmann::json{{kBatchNormUpdatesKey, bn_updates.counts()}};
   };
-  if (!o.checkpoint.empty() && writes_files)  // one writer under mpirun
+  run["gemm"] = gemm_selection().running().name;  // after the checkpoint's, if resumed
+  if (!o.checkpoint.empty() && writes_files)      // one writer under mpirun
     cfg.callbacks.push_back(std::make_unique<CheckpointWriter>(o.checkpoint, o.checkpoint_every,
                                                                run, &g_interrupted, update_counts));
 
