@@ -11,11 +11,6 @@
 namespace normlab {
 
 namespace {
-// Counters are float32 weights: exact up to 2^24, where they stop.
-void count_one(Tensor& counter) {
-  if (counter[0] < 16777216.0f) counter[0] += 1.0f;
-}
-
 // Row kernels over d features. Restrict-qualified parameters let GCC vectorize them without
 // run-time overlap checks; each is one pass over its rows.
 // xhat = (x - m) s, y = a xhat + b
@@ -76,27 +71,17 @@ void scale_row(std::size_t d, const float* __restrict g, const float* __restrict
 }
 }  // namespace
 
-SingleSamplePolicy parse_single_sample_policy(const std::string& name) {
-  if (name == "zero_variance") return SingleSamplePolicy::ZeroVariance;
-  if (name == "error") return SingleSamplePolicy::Error;
-  if (name == "inference") return SingleSamplePolicy::Inference;
-  throw Error("unknown single_sample_policy '" + name +
-              "': expected \"zero_variance\", \"error\" or \"inference\"");
-}
-
-std::string single_sample_policy_name(SingleSamplePolicy p) {
-  switch (p) {
-    case SingleSamplePolicy::ZeroVariance:
-      return "zero_variance";
-    case SingleSamplePolicy::Error:
-      return "error";
-    case SingleSamplePolicy::Inference:
-      return "inference";
-  }
-  return "zero_variance";
-}
-
-BatchNormalization::BatchNormalization(const BatchNormConfig& config) : config_(config) {
+BatchNormalization::BatchNormalization(const BatchNormConfig& config)
+    : config_(config),
+      policy_(config.freeze_statistics, config.use_moving_statistics_in_training,
+              config.single_sample_policy),
+      average_(config.cumulative_average      ? Averaging::Cumulative
+               : config.moving_average_debias ? Averaging::Debiased
+                                              : Averaging::Exponential,
+               config.momentum, config.moving_variance_update, config.epsilon) {
+  if (config.renorm)
+    renorm_.emplace(config.renorm_clipping, config.renorm_schedule, config.renorm_momentum,
+                    config.epsilon);
   name_ = config.name;
   const auto& c = config;
   check(c.momentum >= 0.0f && c.momentum < 1.0f,
@@ -205,10 +190,11 @@ void BatchNormalization::build_weights(Rng& rng) {
     renorm_mean = moving_mean;
     renorm_stddev = moving_stddev;
   }
-  if (counts_updates()) num_batches_tracked = Tensor(1, 1);
+  if (average_.counts_updates()) num_batches_tracked = Tensor(1, 1);
   if (config_.renorm_schedule) renorm_step = Tensor(1, 1);
   mean_ = Tensor(1, d);
   var_ = Tensor(1, d);
+  estimate_ = Tensor(1, d);
   inv_std_ = Tensor(1, d);
   r_ = Tensor(1, d, 1.0f);
   d_ = Tensor(1, d, 0.0f);
@@ -227,19 +213,20 @@ std::vector<Variable> BatchNormalization::variables() {
     vars.push_back({"renorm_mean", &renorm_mean, nullptr});
     vars.push_back({"renorm_stddev", &renorm_stddev, nullptr});
   }
-  if (counts_updates()) vars.push_back({"num_batches_tracked", &num_batches_tracked, nullptr});
+  if (average_.counts_updates())
+    vars.push_back({"num_batches_tracked", &num_batches_tracked, nullptr});
   if (config_.renorm_schedule) vars.push_back({"renorm_step", &renorm_step, nullptr});
   return vars;
 }
 
 std::optional<double> BatchNormalization::update_count() const {
-  if (!counts_updates()) return std::nullopt;
+  if (!average_.counts_updates()) return std::nullopt;
   return num_batches_tracked[0];
 }
 
 float BatchNormalization::variance_estimator(double n) const {
   try {
-    return variance_correction(config_.moving_variance_update, n, config_.epsilon);
+    return average_.correction(n);
   } catch (const Error& e) {
     throw Error(where() + ": " + e.what());
   }
@@ -261,10 +248,7 @@ void BatchNormalization::set_population_statistics(std::span<const double> mean,
 }
 
 RenormBounds BatchNormalization::current_renorm_bounds() const {
-  if (config_.renorm_schedule)
-    return renorm_bounds(*config_.renorm_schedule,
-                         renorm_step.empty() ? 0 : static_cast<std::int64_t>(renorm_step[0]));
-  return renorm_bounds(config_.renorm_clipping);
+  return renorm_ ? renorm_->bounds(renorm_step) : renorm_bounds(config_.renorm_clipping);
 }
 
 void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std) {
@@ -285,7 +269,7 @@ void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Te
       if (!trained_forward_)  // nothing will read xhat
         infer_row(e - j, x.row(i) + j, mean.row(g) + j, inv_std.row(g) + j,
                   affine_scale_.data() + j, affine_shift_.data() + j, y_.row(i) + j);
-      else if (renorm_active_)
+      else if (renormalizing())
         renormalize_row(e - j, x.row(i) + j, mean.row(g) + j, inv_std.row(g) + j, r_.data() + j,
                         d_.data() + j, affine_scale_.data() + j, affine_shift_.data() + j,
                         xhat_.row(i) + j, y_.row(i) + j);
@@ -298,8 +282,6 @@ void BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Te
 }
 
 void BatchNormalization::normalize_with_moving_statistics(const Tensor& x) {
-  used_batch_statistics_ = false;
-  renorm_active_ = false;
   inv_std_.resize(1, input_dim_);
   for (std::size_t j = 0; j < input_dim_; ++j)
     inv_std_[j] = 1.0f / std::sqrt(moving_variance[j] + config_.epsilon);
@@ -309,42 +291,48 @@ void BatchNormalization::normalize_with_moving_statistics(const Tensor& x) {
 const Tensor& BatchNormalization::forward(const Tensor& x, const StepContext& ctx) {
   check_input(x);
   trained_forward_ = ctx.training();
-  weighted_ = false;
-  updated_statistics_ = false;
-  // The processes the statistics are reduced across (synchronized), or null: this one alone.
   across_ = config_.synchronized ? ctx.communicator : nullptr;
-  if (ctx.training() && trainable_) {
-    const auto w = ctx.sample_weight;
-    if (config_.weighted_statistics && !w.empty()) {
-      if (w.size() != x.rows())
-        throw Error(where() + ": got " + std::to_string(w.size()) +
-                    " sample weights for a batch of " + std::to_string(x.rows()) + " rows");
-      weights_.assign(w.begin(), w.end());
-      weighted_ = true;
-    }
-    train_forward(x);
+  plan_ = policy_.plan(ctx.mode, trainable_);
+  // 1. mean_g, var_g (one row: plan_ becomes the single-row plan)
+  if (plan_.batch_moments) take_moments(x, ctx.sample_weight);
+  if (plan_.normalize_with_batch) {
+    // 2. xhat = (x - mean_g) / sqrt(var_g + eps), y = gamma xhat + beta (renorm: r, d first)
+    inv_std_.resize(groups_, input_dim_);
+    for (std::size_t k = 0; k < groups_ * input_dim_; ++k)
+      inv_std_[k] = 1.0f / std::sqrt(group_var_[k] + config_.epsilon);
+    if (renorm_) renorm_->correct(mean_, var_, renorm_state(), current_renorm_bounds(), r_, d_);
+    normalize(x, group_mean_, inv_std_);
   } else {
-    normalize_with_moving_statistics(x);
+    normalize_with_moving_statistics(x);  // the values before this batch's update
   }
+  // 3. moving <- moving keep + statistic take
+  if (plan_.update) update_statistics();
+  if (plan_.batch_moments && config_.renorm_schedule) MovingAverage::count_one(renorm_step);
   return y_;
 }
 
-void BatchNormalization::train_forward(const Tensor& x) {
-  const std::size_t n = x.rows(), d = input_dim_;
+void BatchNormalization::take_moments(const Tensor& x, std::span<const float> w) {
+  const std::size_t n = x.rows();
+  weighted_ = config_.weighted_statistics && !w.empty();
+  if (weighted_) {
+    if (w.size() != n)
+      throw Error(where() + ": got " + std::to_string(w.size()) +
+                  " sample weights for a batch of " + std::to_string(n) + " rows");
+    weights_.assign(w.begin(), w.end());
+  }
   try {
     groups_ = group_count(n, config_.virtual_batch_size, config_.virtual_batch_size_merge);
   } catch (const Error& e) {
     throw Error(where() + ": " + e.what());
   }
-  // A (ghost) batch of one row: its variance is 0 (Keras), an error (PyTorch), or the batch
-  // is normalized as in inference (dlib). Synchronized: one row over all processes.
-  if (config_.single_sample_policy != SingleSamplePolicy::ZeroVariance && global_rows(n) == 1) {
-    check(config_.single_sample_policy != SingleSamplePolicy::Error,
-          where() + ": a training batch of one row has no variance (single_sample_policy " +
-              "\"error\", as PyTorch); use batches of at least 2 rows" +
-              (config_.virtual_batch_size ? " per ghost batch" : ""));
-    normalize_with_moving_statistics(x);
-    return;
+  if (policy_.checks_single_rows()) {
+    // Rows per ghost batch, n / G; synchronized: summed over the processes.
+    double rows = static_cast<double>(n / groups_);
+    if (across_) across_->allreduce_sum(&rows, 1);
+    if (rows == 1) {
+      plan_ = policy_.single_row(where(), config_.virtual_batch_size != 0);
+      return;
+    }
   }
   try {
     group_moments(x, weighted_ ? weights_.data() : nullptr, groups_, group_mean_, group_var_,
@@ -352,89 +340,27 @@ void BatchNormalization::train_forward(const Tensor& x) {
   } catch (const Error& e) {
     throw Error(where() + ": " + e.what());
   }
-  // mean = (1/G) sum_g mean_g, var = (1/G) sum_g var_g (G = 1: the batch statistics)
-  const float inv_groups = 1.0f / static_cast<float>(groups_);
-  for (std::size_t j = 0; j < d; ++j) {
-    mean_[j] = group_mean_(0, j);
-    var_[j] = group_var_(0, j);
-    for (std::size_t g = 1; g < groups_; ++g) {
-      mean_[j] += group_mean_(g, j);
-      var_[j] += group_var_(g, j);
-    }
-    if (groups_ > 1) {
-      mean_[j] *= inv_groups;
-      var_[j] *= inv_groups;
-    }
-  }
-  if (config_.use_moving_statistics_in_training) {
-    normalize_with_moving_statistics(x);  // the values before this batch's update
-  } else {
-    used_batch_statistics_ = true;
-    inv_std_.resize(groups_, d);
-    for (std::size_t k = 0; k < groups_ * d; ++k)
-      inv_std_[k] = 1.0f / std::sqrt(group_var_[k] + config_.epsilon);
-    renorm_active_ = config_.renorm;
-    if (renorm_active_) compute_renorm_correction();
-    normalize(x, group_mean_, inv_std_);
-  }
-  if (!config_.freeze_statistics) update_statistics();
-  updated_statistics_ = !config_.freeze_statistics;
-  if (config_.renorm_schedule) count_one(renorm_step);
-}
-
-double BatchNormalization::global_rows(std::size_t n) {
-  double rows = static_cast<double>(n / groups_);
-  if (across_) across_->allreduce_sum(&rows, 1);
-  return rows;
-}
-
-void BatchNormalization::compute_renorm_correction() {
-  const RenormBounds b = current_renorm_bounds();
-  const float min_stddev = std::sqrt(config_.epsilon);
-  for (std::size_t j = 0; j < input_dim_; ++j) {
-    // sigma_B / sigma_R and (mean - renorm_mean) / sigma_R with the statistics before this step
-    const float sigma_r = std::max(renorm_stddev[j], min_stddev);
-    const float r = std::sqrt(var_[j] + config_.epsilon) / sigma_r;
-    const float d = (mean_[j] - renorm_mean[j]) / sigma_r;
-    r_[j] = std::min(std::max(r, b.rmin), b.rmax);
-    d_[j] = std::min(std::max(d, -b.dmax), b.dmax);
-  }
+  ghost_average(group_mean_, group_var_, mean_, var_);
 }
 
 void BatchNormalization::update_statistics() {
-  const std::size_t d = input_dim_;
-  const Averaging averaging = config_.cumulative_average      ? Averaging::Cumulative
-                              : config_.moving_average_debias ? Averaging::Debiased
-                                                              : Averaging::Exponential;
-  const double t = counts_updates() ? static_cast<double>(num_batches_tracked[0]) + 1.0 : 1.0;
-  const AverageWeights a = average_weights(averaging, config_.momentum, t);
-  // c(n_g) per ghost batch (G = 1: c(N))
+  const AverageWeights a = average_.next_weights(num_batches_tracked);
+  // s = var c(N), or (1/G) sum_g var_g c(n_g)
   correction_.resize(groups_);
   for (std::size_t g = 0; g < groups_; ++g) correction_[g] = variance_estimator(group_size_[g]);
-  const float inv_groups = 1.0f / static_cast<float>(groups_);
-  const float rm = config_.renorm_momentum;
-  for (std::size_t j = 0; j < d; ++j) {
-    // s = var c(N), or (1/G) sum_g var_g c(n_g)
-    float s = group_var_(0, j) * correction_[0];
-    for (std::size_t g = 1; g < groups_; ++g) s += group_var_(g, j) * correction_[g];
-    if (groups_ > 1) s *= inv_groups;
-    moving_mean[j] = moving_mean[j] * a.keep + mean_[j] * a.take;
-    if (config_.renorm) {
-      moving_stddev[j] = moving_stddev[j] * a.keep + std::sqrt(s + config_.epsilon) * a.take;
-      moving_variance[j] = std::max(moving_stddev[j] * moving_stddev[j] - config_.epsilon, 0.0f);
-      renorm_mean[j] = renorm_mean[j] * rm + mean_[j] * (1.0f - rm);
-      renorm_stddev[j] = renorm_stddev[j] * rm + std::sqrt(var_[j] + config_.epsilon) * (1.0f - rm);
-    } else {
-      moving_variance[j] = moving_variance[j] * a.keep + s * a.take;
-    }
-  }
-  if (counts_updates()) count_one(num_batches_tracked);
+  ghost_estimate(group_var_, correction_, estimate_);
+  MovingAverage::blend(moving_mean, mean_, a);
+  if (renorm_)
+    renorm_->update(mean_, var_, estimate_, a, renorm_state(), moving_variance);
+  else
+    MovingAverage::blend(moving_variance, estimate_, a);
+  if (average_.counts_updates()) MovingAverage::count_one(num_batches_tracked);
 }
 
 const Tensor& BatchNormalization::backward(const Tensor& dy) {
   check_backward(dy, y_);
   const std::size_t n = dy.rows(), d = input_dim_;
-  const std::size_t groups = used_batch_statistics_ ? groups_ : 1;
+  const std::size_t groups = plan_.normalize_with_batch ? groups_ : 1;
   // Pass 1, per ghost batch: sum g and sum g * xhat
   sum_g_.resize(groups, d);
   sum_g_xhat_.resize(groups, d);
@@ -453,10 +379,10 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
       sgx += sum_g_xhat_(g, j);
     }
     if (config_.center) dbeta[j] += sg;
-    if (config_.scale) dgamma[j] += renorm_active_ ? r_[j] * sgx + d_[j] * sg : sgx;
+    if (config_.scale) dgamma[j] += renormalizing() ? r_[j] * sgx + d_[j] * sg : sgx;
   }
   if (!input_grad_needed_) return dx_;
-  if (used_batch_statistics_ && across_) {  // dx needs S_g and S_gx of the whole batch
+  if (plan_.normalize_with_batch && across_) {  // dx needs S_g and S_gx of the whole batch
     across_->allreduce_sum(sum_g_.data(), sum_g_.size());
     across_->allreduce_sum(sum_g_xhat_.data(), sum_g_xhat_.size());
   }
@@ -465,11 +391,11 @@ const Tensor& BatchNormalization::backward(const Tensor& dy) {
   gamma_r_.resize(1, d);
   float* gr = gamma_r_.data();
   for (std::size_t j = 0; j < d; ++j)
-    gr[j] = renorm_active_ ? affine_scale_[j] * r_[j] : affine_scale_[j];
+    gr[j] = renormalizing() ? affine_scale_[j] * r_[j] : affine_scale_[j];
   parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t g = i % groups;
-      if (!used_batch_statistics_) {
+      if (!plan_.normalize_with_batch) {
         // moving statistics (constants): dx = gamma/sqrt(moving_variance+eps) * g
         scale_row(e - j, dy.row(i) + j, gr + j, inv_std_.row(g) + j, dx_.row(i) + j);
         continue;

@@ -1,97 +1,39 @@
 /// @file
 /// @verbatim
 /// BatchNormalization over the last axis (per feature j, statistics over the N rows of a batch),
-/// with options for using the global (moving) statistics during training. docs/batchnorm-options.md
-/// gives each option's source and default; the arithmetic of the statistics is in
-/// layers/batch_statistics.h.
+/// Keras' layer (keras/src/layers/normalization/batch_normalization.py). Shapes: x, y, xhat
+/// N x D; gamma, beta, the statistics 1 x D.
 ///
-/// Plain training forward (Mode::Train, layer trainable, every option at its default):
-///   mean_j = (1/N) sum_i x_ij                          batch mean
-///   var_j  = (1/N) sum_i (x_ij - mean_j)^2              biased batch variance, two passes
-///   xhat   = (x - mean) / sqrt(var + eps)
-///   y      = gamma * xhat + beta
-///   moving_mean     <- moving_mean * momentum + mean * (1 - momentum)
-///   moving_variance <- moving_variance * momentum + s * (1 - momentum)
-///       s = var * c(N), moving_variance_update:
-///         "biased"   c = 1                 (Keras, TF.js)
-///         "unbiased" c = N/(N-1)           (PyTorch)
-///         "keras2"   c = N/(N-(1+eps))     (multi-backend Keras 2)
-/// Inference forward (Mode::Infer, or a layer with trainable=false, as Keras does for fine-tuning):
+/// Forward, training (Mode::Train, trainable layer)        forward()
+///   mean_j = (1/N) sum_i x_ij                             1  batch moments
+///   var_j  = (1/N) sum_i (x_ij - mean_j)^2                   (biased, two passes)
+///   xhat   = (x - mean) / sqrt(var + eps)                 2  normalize
+///   y      = gamma * xhat + beta                             (same pass)
+///   moving_mean     <- moving_mean * momentum + mean * (1 - momentum)      3  update
+///   moving_variance <- moving_variance * momentum + var * (1 - momentum)
+/// Forward, inference (Mode::Infer, or trainable = false as Keras does for fine-tuning):
 ///   the same normalization with moving_mean and moving_variance; nothing is updated.
-/// Plain backward (training), g = dy, sums over rows:
-///   dbeta  += sum g            dgamma += sum g * xhat
-///   dx      = gamma / (N sqrt(var + eps)) * (N g - sum g - xhat * sum(g * xhat))
-///   (the statistics depend on x: this is the full batch-statistics gradient)
-/// Backward when normalized with the moving statistics (constants):
-///   dx      = gamma * g / sqrt(moving_variance + eps)
 /// A batch of one row has var = 0, so xhat = 0 and y = beta (Keras' behaviour).
 ///
-/// The options, each off by default; with all of them off the layer is the plain one above, bit
-/// for bit, and has exactly Keras' four weights (gamma, beta, moving_mean, moving_variance).
+/// Backward, g = dy, sums over rows                       backward()
+///   dbeta  += sum g                                       1  sums
+///   dgamma += sum g * xhat
+///   dx = gamma / (N sqrt(var + eps)) * (N g - sum g - xhat * sum(g * xhat))   2  dx
+///   (the statistics depend on x: the full batch-statistics gradient)
 ///
-/// weighted_statistics (row weights w_i, the step context's sample_weight: the fit's
-/// sample_weight x class_weight; w = 1 without them), as tf.nn.weighted_moments:
-///   W = sum w_i,  mean = sum w_i x_i / W,  var = sum w_i (x_i - mean)^2 / W
-///   dx_i = gamma / sqrt(var + eps) * (g_i - (w_i/W) sum g - (w_i/W) xhat_i sum(g * xhat))
-///   c(n) of the variance estimator takes Kish's effective size n = W^2 / sum w_i^2.
-///
-/// virtual_batch_size = k (ghost batch normalization, Hoffer et al. 2017; tf.keras 2.x):
-///   G = N/k ghost batches; ghost batch g holds rows i with i mod G = g (tf.keras reshapes the
-///   batch to (k, G, D) and takes moments over the first axis). Each is normalized, and
-///   differentiated, with its own mean_g, var_g as above. k must divide N, unless
-///   virtual_batch_size_remainder is "merge": then G = max(1, floor(N/k)) and the N mod k last
-///   rows join the first ghost batches (row i still in ghost batch i mod G).
-///   The moving statistics are updated once per step with the means over ghost batches:
-///   mean = (1/G) sum_g mean_g,  var = (1/G) sum_g var_g,  s = (1/G) sum_g var_g c(n_g).
-///
-/// momentum = null (PyTorch's momentum=None) and moving_average_debias (TensorFlow's
-/// zero_debias, Caffe): the t-th update (t = num_batches_tracked + 1, saved with the model) is
-///   moving <- moving * keep_t + statistic * take_t
-///   exponential: keep = momentum;  cumulative (null): keep = 1 - 1/t, take = 1/t
-///   debiased: keep = m (1 - m^(t-1)) / (1 - m^t), take = (1 - m) / (1 - m^t), so that after t
-///   updates moving = sum_k (1 - m) m^(t-k) s_k / (1 - m^t) (the initializer's value drops out).
-///
-/// renorm (batch renormalization, Ioffe 2017; tf.keras 2.x `_renorm_correction_and_moments`):
-///   sigma_B = sqrt(var + eps)            from the (ghost-averaged) batch statistics
-///   sigma_R = max(renorm_stddev, sqrt(eps))
-///   r = clip(sigma_B / sigma_R, rmin, rmax)             rmin left out = 1/rmax
-///   d = clip((mean - renorm_mean) / sigma_R, -dmax, dmax)
-///   y = gamma * (r * xhat + d) + beta,   r and d constants in the backward pass (stop_gradient):
-///   dx = (standard dx with g replaced by r g),  dgamma += sum g (r xhat + d),  dbeta += sum g.
-///   The renorm statistics, updated after r and d are taken, are kept apart (tf.keras' weights):
-///     renorm_mean   <- renorm_mean * renorm_momentum + mean * (1 - renorm_momentum)
-///     renorm_stddev <- renorm_stddev * renorm_momentum + sigma_B * (1 - renorm_momentum)
-///   and the inference statistics follow tf.keras through a moving standard deviation:
-///     moving_mean   <- as above
-///     moving_stddev <- moving_stddev * keep + sqrt(s + eps) * take
-///     moving_variance = max(moving_stddev^2 - eps, 0)
-///   renorm_schedule replaces the fixed clipping by bounds that depend on the training step t
-///   (renorm_step, saved with the model): plain BN for warmup_steps, then rmax relaxed linearly
-///   from 1 and dmax from 0 (batch_statistics.h: renorm_bounds).
-///
-/// freeze_statistics and use_moving_statistics_in_training (docs/batchnorm-options.md has the
-/// whole table): in a training forward of a trainable layer
-///   freeze_statistics                  no statistic changes (moving, renorm, num_batches_tracked);
-///                                      gamma and beta still train; renorm_step still counts
-///   use_moving_statistics_in_training  normalize with the moving statistics as they were before
-///                                      this batch (constants: the moving-statistics backward);
-///                                      they are then updated from the batch unless frozen
-///
-/// synchronized (Keras' name; data-parallel training over P processes, docs/distributed.md):
-///   each process holds a shard of n_p rows of the batch of N = sum_p n_p rows, and every sum
-///   over rows above is summed over the processes (allreduce) before it is used:
-///     forward   mean = sum_p sum_i x_i / N,  var = sum_p sum_i (x_i - mean)^2 / N
-///     backward  dx_i = gamma / sqrt(var + eps) * (g_i - (1/N) S_g - xhat_i (1/N) S_gx),
-///               S_g = sum_p sum_i g_i,  S_gx = sum_p sum_i g_i xhat_i
-///   dgamma and dbeta take this shard's sums only; the fit loop sums gradients over processes.
-///   So P processes give the outputs, gradients and moving statistics of one process with the
-///   whole batch. Not with virtual_batch_size (ghost batches are taken within one batch).
-///   Without it each process normalizes with its shard's statistics (the fit loop then
-///   averages the moving statistics over processes).
-///
-/// single_sample_policy, for a training forward whose (ghost) batch has one row:
-///   "zero_variance" var = 0, y = beta (Keras)   "error" throw (PyTorch)
-///   "inference" normalize the batch with the moving statistics and update nothing (dlib)
+/// Each option family is a part, chosen once when the layer is built; its header holds its math:
+///   layers/bn_batch_moments.h    the moments: plain, ghost batches (virtual_batch_size),
+///                                weighted (weighted_statistics), synchronized
+///   layers/bn_moving_average.h   the update: exponential, cumulative (momentum null), debiased
+///                                (moving_average_debias), and the variance estimator
+///                                (moving_variance_update)
+///   layers/bn_renorm.h           the renorm correction r, d and its schedule (renorm,
+///                                renorm_clipping, renorm_momentum, renorm_schedule)
+///   layers/bn_training_policy.h  which statistics normalize and what is updated
+///                                (freeze_statistics, use_moving_statistics_in_training,
+///                                single_sample_policy)
+/// With every option at its default the layer is the plain one above, bit for bit, and has
+/// exactly Keras' four weights (gamma, beta, moving_mean, moving_variance).
 ///
 /// Caches: xhat (N x D), the per-ghost-batch 1/sqrt(var + eps) and 1/W_g, the row weights, r
 /// and d. Defaults are Keras': momentum 0.99, epsilon 1e-3, gamma 1, beta 0, moving_mean 0,
@@ -104,20 +46,15 @@
 #include <span>
 
 #include "core/layer.h"
-#include "layers/batch_statistics.h"
+#include "layers/bn_batch_moments.h"
+#include "layers/bn_moving_average.h"
+#include "layers/bn_renorm.h"
+#include "layers/bn_training_policy.h"
 
 namespace normlab {
 
-/// What a training forward does with a (ghost) batch of one row.
-enum class SingleSamplePolicy { ZeroVariance, Error, Inference };
-
-/// "zero_variance", "error" or "inference"; anything else throws.
-SingleSamplePolicy parse_single_sample_policy(const std::string& name);
-/// The config name of a policy.
-std::string single_sample_policy_name(SingleSamplePolicy p);
-
-/// The options of BatchNormalization, Keras' argument names and defaults; the file documentation
-/// gives the math of each.
+/// The options of BatchNormalization, Keras' argument names and defaults; the parts' headers
+/// give the math of each.
 struct BatchNormConfig {
   float momentum = 0.99f;  ///< Keras' convention: the weight kept by the moving average
   /// Added to the variance: xhat = (x - mean) / sqrt(var + epsilon).
@@ -184,11 +121,9 @@ class BatchNormalization final : public Layer {
   /// Whether a forward in `mode` updates the moving statistics: a training forward of a
   /// trainable layer without freeze_statistics. The one exception, a batch of one row under
   /// single_sample_policy "inference", is known only once the batch is seen: updated_statistics().
-  bool updates_statistics(Mode mode) const {
-    return mode == Mode::Train && trainable_ && !config_.freeze_statistics;
-  }
+  bool updates_statistics(Mode mode) const { return policy_.updates_statistics(mode, trainable_); }
   /// The last forward updated the moving statistics.
-  bool updated_statistics() const { return updated_statistics_; }
+  bool updated_statistics() const { return plan_.update; }
   /// The updates so far, t, when the layer counts them (momentum null, moving_average_debias:
   /// num_batches_tracked); empty otherwise.
   std::optional<double> update_count() const;
@@ -235,29 +170,30 @@ class BatchNormalization final : public Layer {
 
  private:
   void build_weights(Rng& rng) override;
-  bool counts_updates() const {
-    return config_.cumulative_average || config_.moving_average_debias;
-  }
-  void train_forward(const Tensor& x);
-  // Rows per ghost batch, n / G; synchronized: summed over the processes.
-  double global_rows(std::size_t n);
-  void compute_renorm_correction();
-  void update_statistics();
-  // y = gamma * (x - mean) * inv_std + beta, caching xhat; row i uses row (i mod G) of mean
-  // and inv_std (G x D); with renorm_active_, y = gamma * (r xhat + d) + beta.
+  // Moments part: the ghost batches' moments and their means, from the row weights w (empty:
+  // unweighted); a batch of one row turns plan_ to the single-row plan.
+  void take_moments(const Tensor& x, std::span<const float> w);
+  // y = gamma * (x - mean) * inv_std + beta, caching xhat in training; row i uses row
+  // (i mod G) of mean and inv_std (G x D); renormalizing, y = gamma * (r xhat + d) + beta.
   void normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std);
   void normalize_with_moving_statistics(const Tensor& x);
+  void update_statistics();
+  // The last forward normalized with batch statistics and applied r and d.
+  bool renormalizing() const { return plan_.normalize_with_batch && renorm_.has_value(); }
+  RenormState renorm_state() { return {moving_stddev, renorm_mean, renorm_stddev}; }
 
   BatchNormConfig config_;
-  bool updated_statistics_ = false;     // the last forward updated the moving statistics
+  TrainingPolicy policy_;  // the parts, chosen from config_
+  MovingAverage average_;
+  std::optional<RenormCorrection> renorm_;
+  StatisticsPlan plan_;                 // what the last forward did
   Communicator* across_ = nullptr;      // synchronized: the processes of the last forward
-  bool used_batch_statistics_ = false;  // how the last training forward normalized
-  bool renorm_active_ = false;          // it applied r and d
   bool weighted_ = false;               // it used row weights
   std::size_t groups_ = 1;              // its number of ghost batches
   Tensor mean_, var_;                   // 1 x D, means over ghost batches
   Tensor group_mean_, group_var_;       // G x D
   Tensor inv_std_;                      // G x D: 1/sqrt(var_g + eps), or 1 x D of the moving ones
+  Tensor estimate_;                     // 1 x D: s, the statistic of the moving variance
   std::vector<float> inv_weight_;       // G: 1/W_g
   std::vector<double> group_size_;      // G: n_g
   std::vector<float> correction_;       // G: c(n_g)

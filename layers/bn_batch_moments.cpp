@@ -1,51 +1,13 @@
-#include "layers/batch_statistics.h"
+#include "layers/bn_batch_moments.h"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "core/error.h"
 #include "core/format.h"
 #include "core/parallel.h"
 
 namespace normlab {
-
-VarianceUpdate parse_variance_update(const std::string& name) {
-  if (name == "biased") return VarianceUpdate::Biased;
-  if (name == "unbiased") return VarianceUpdate::Unbiased;
-  if (name == "keras2") return VarianceUpdate::Keras2;
-  throw Error("unknown moving_variance_update '" + name +
-              "': expected \"biased\", \"unbiased\" or \"keras2\"");
-}
-
-std::string variance_update_name(VarianceUpdate v) {
-  switch (v) {
-    case VarianceUpdate::Biased:
-      return "biased";
-    case VarianceUpdate::Unbiased:
-      return "unbiased";
-    case VarianceUpdate::Keras2:
-      return "keras2";
-  }
-  return "biased";
-}
-
-float variance_correction(VarianceUpdate v, double n, float epsilon) {
-  if (v == VarianceUpdate::Biased) return 1.0f;
-  // unbiased: n/(n-1), as float(n)/float(n-1) so that a whole batch matches PyTorch's kernel.
-  const float fn = static_cast<float>(n);
-  const float denominator = v == VarianceUpdate::Unbiased ? fn - 1.0f : fn - (1.0f + epsilon);
-  if (!(denominator > 0.0f)) {
-    std::string message = "moving_variance_update \"" + variance_update_name(v) +
-                          "\" needs a batch of at least 2 rows (it scales by ";
-    message += v == VarianceUpdate::Unbiased ? "N/(N-1)" : "N/(N-(1+epsilon))";
-    message += "), got ";
-    message += n == std::floor(n) ? std::to_string(static_cast<long long>(n))
-                                  : "an effective size of " + std::to_string(n);
-    throw Error(message);
-  }
-  return fn / denominator;
-}
 
 std::size_t group_count(std::size_t n, std::size_t k, bool merge) {
   if (k == 0) return 1;
@@ -134,36 +96,31 @@ void group_moments(const Tensor& x, const float* weights, std::size_t groups, Te
   }
 }
 
-AverageWeights average_weights(Averaging averaging, float momentum, double t) {
-  switch (averaging) {
-    case Averaging::Exponential:
-      return {momentum, 1.0f - momentum};
-    case Averaging::Cumulative:
-      return {static_cast<float>(1.0 - 1.0 / t), static_cast<float>(1.0 / t)};
-    case Averaging::Debiased: {
-      const double m = momentum, weight = 1.0 - std::pow(m, t);  // 1 - m^t
-      return {static_cast<float>(m * (1.0 - std::pow(m, t - 1.0)) / weight),
-              static_cast<float>((1.0 - m) / weight)};
+void ghost_average(const Tensor& group_mean, const Tensor& group_var, Tensor& mean, Tensor& var) {
+  const std::size_t groups = group_mean.rows(), d = group_mean.cols();
+  const float inv_groups = 1.0f / static_cast<float>(groups);
+  for (std::size_t j = 0; j < d; ++j) {
+    mean[j] = group_mean(0, j);
+    var[j] = group_var(0, j);
+    for (std::size_t g = 1; g < groups; ++g) {
+      mean[j] += group_mean(g, j);
+      var[j] += group_var(g, j);
+    }
+    if (groups > 1) {
+      mean[j] *= inv_groups;
+      var[j] *= inv_groups;
     }
   }
-  return {momentum, 1.0f - momentum};
 }
 
-RenormBounds renorm_bounds(const RenormClipping& clipping) {
-  const float inf = std::numeric_limits<float>::infinity();
-  const float rmax = clipping.rmax.value_or(inf);
-  return {clipping.rmin.value_or(1.0f / rmax), rmax, clipping.dmax.value_or(inf)};
-}
-
-RenormBounds renorm_bounds(const RenormSchedule& s, std::int64_t t) {
-  const auto progress = [&](std::int64_t end) {
-    const double f =
-        static_cast<double>(t - s.warmup_steps) / static_cast<double>(end - s.warmup_steps);
-    return std::clamp(f, 0.0, 1.0);
-  };
-  const double rmax = 1.0 + (s.rmax - 1.0) * progress(s.rmax_steps);
-  return {static_cast<float>(1.0 / rmax), static_cast<float>(rmax),
-          static_cast<float>(s.dmax * progress(s.dmax_steps))};
+void ghost_estimate(const Tensor& group_var, const std::vector<float>& correction, Tensor& s) {
+  const std::size_t groups = group_var.rows(), d = group_var.cols();
+  const float inv_groups = 1.0f / static_cast<float>(groups);
+  for (std::size_t j = 0; j < d; ++j) {
+    s[j] = group_var(0, j) * correction[0];
+    for (std::size_t g = 1; g < groups; ++g) s[j] += group_var(g, j) * correction[g];
+    if (groups > 1) s[j] *= inv_groups;
+  }
 }
 
 }  // namespace normlab
