@@ -6,14 +6,15 @@
 
 namespace normlab {
 
-SGD::SGD(const SgdConfig& config) : config_(config) {
+SGD::SGD(const SgdConfig& config, const OptimizerOptions& options)
+    : Optimizer(options), config_(config) {
   check(config.learning_rate > 0.0f,
         "SGD: learning_rate must be > 0, got " + format_float(config.learning_rate));
   check(config.momentum >= 0.0f && config.momentum < 1.0f,
         "SGD: momentum must be in [0, 1), got " + format_float(config.momentum));
 }
 
-nlohmann::json SGD::get_config() const {
+nlohmann::json SGD::own_config() const {
   return {{"learning_rate", config_.learning_rate},
           {"momentum", config_.momentum},
           {"nesterov", config_.nesterov}};
@@ -28,7 +29,7 @@ void SGD::update(const Variable& var, Tensor* slots, std::int64_t) {
   float* w = var.value->data();
   const float* g = var.grad->data();
   float* velocity = slots ? slots[0].data() : nullptr;
-  const float lr = config_.learning_rate, mu = config_.momentum;
+  const float lr = learning_rate(), mu = config_.momentum;
   const bool nesterov = config_.nesterov;
   parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
     if (velocity == nullptr) {

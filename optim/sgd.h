@@ -1,6 +1,6 @@
 /// @file
 /// @verbatim
-/// Stochastic gradient descent in Keras' form:
+/// Stochastic gradient descent in Keras' form (keras/src/optimizers/sgd.py):
 ///   momentum 0:  w <- w - lr g
 ///   otherwise:   velocity <- momentum velocity - lr g
 ///                w <- w + velocity                             (classic)
@@ -26,13 +26,14 @@ struct SgdConfig {
 class SGD final : public Optimizer {
  public:
   /// SGD with these settings (Keras' defaults).
-  explicit SGD(const SgdConfig& config = {});
+  explicit SGD(const SgdConfig& config = {}, const OptimizerOptions& options = {});
   std::string class_name() const override { return "SGD"; }
-  nlohmann::json get_config() const override;
   /// Its settings.
   const SgdConfig& config() const { return config_; }
 
  private:
+  float configured_learning_rate() const override { return config_.learning_rate; }
+  nlohmann::json own_config() const override;
   std::vector<std::string> slot_names() const override;
   void update(const Variable& var, Tensor* slots, std::int64_t t) override;
 

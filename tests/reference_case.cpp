@@ -35,8 +35,14 @@ const std::vector<std::pair<std::string, std::string>> kConventions = {
     {"keras_biased", "biased"}, {"pytorch_unbiased", "unbiased"}};
 // Top-level keys that describe a case without changing what is computed.
 const std::vector<std::string> kInformational = {
-    "visibility",   "description",  "inputs_note", "conventions",
-    "cross_checks", "generated_by", "notes",       "variance_convention_check"};
+    "visibility",  "description",       "inputs_note",
+    "conventions", "cross_checks",      "generated_by",
+    "notes",       "numerical_margins", "variance_convention_check"};
+// Schema v2's other alternative_<what> blocks (a PyTorch formula or a likely mistake) are
+// information only; alternative_adam_epsilon_placement is run and compared.
+bool informational_alternative(const std::string& key) {
+  return key.starts_with("alternative_") && key != kAlternative;
+}
 // The expected quantities of a trajectory, which alternative_adam_epsilon_placement may repeat.
 const std::vector<std::string> kTrajectoryQuantities = {"per_step_loss", "first_step_grads",
                                                         "final_weights", "final_moving_stats",
@@ -512,6 +518,7 @@ void read_loss(const json& v, Trajectory& t) {
     }
     const std::string reduction = r.string("reduction", "sum_over_batch_size");
     const bool batch_mean = reduction == "sum_over_batch_size" ||
+                            reduction.starts_with("sum_over_batch_size: ") ||
                             reduction.find("mean over batch") != std::string::npos ||
                             reduction.find("mean over the batch") != std::string::npos;
     if (!batch_mean)
@@ -528,10 +535,11 @@ void read_loss(const json& v, Trajectory& t) {
   }
 }
 
-// training.optimizer: {"name": "adam" | "sgd", Keras' hyper-parameters, "epsilon_convention"},
-// handed to optim/registry.h, which checks every setting and refuses those normlab cannot honour
-// (amsgrad, weight decay, clipping). epsilon_convention is Adam's epsilon placement: "keras3"
-// (added to sqrt(v) before the bias correction) or "pytorch" / "tfjs" (after it).
+// training.optimizer: {"name": "adam" | "adamw" | "sgd" | "rmsprop" | ..., Keras'
+// hyper-parameters and base-optimizer options (null when unset), "epsilon_convention"}, handed
+// to optim/registry.h, which checks every setting and refuses those normlab cannot honour.
+// epsilon_convention "keras3" is Keras' placement of epsilon; for Adam also "pytorch" / "tfjs"
+// (added after the bias correction).
 json read_optimizer(const json& v) {
   check(v.is_object() && v.contains("name") && v["name"].is_string(),
         "training.optimizer: expected {\"name\": \"adam\" | \"sgd\", hyper-parameters...}, got " +
@@ -539,20 +547,28 @@ json read_optimizer(const json& v) {
   std::string name = v["name"].get<std::string>();
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  const std::map<std::string, std::string> classes = {{"adam", "Adam"}, {"sgd", "SGD"}};
+  const std::map<std::string, std::string> classes = {
+      {"adam", "Adam"},       {"adamw", "AdamW"},       {"sgd", "SGD"},
+      {"rmsprop", "RMSprop"}, {"nadam", "Nadam"},       {"adagrad", "Adagrad"},
+      {"adamax", "Adamax"},   {"adadelta", "Adadelta"}, {"lion", "Lion"}};
   check(classes.count(name), "training.optimizer.name: unknown optimizer " +
-                                 describe_json(v["name"]) + "; expected \"adam\" or \"sgd\"");
-  json config = v;
-  config.erase("name");
+                                 describe_json(v["name"]) +
+                                 "; expected one of adam, adamw, sgd, rmsprop, nadam, adagrad, "
+                                 "adamax, adadelta, lion");
+  json config = json::object();
+  for (const auto& [key, value] : v.items())
+    if (key != "name" && !value.is_null()) config[key] = value;
   if (config.contains("epsilon_convention")) {
     const std::map<std::string, std::string> placements = {
         {"keras3", "keras"}, {"keras", "keras"}, {"pytorch", "pytorch"}, {"tfjs", "pytorch"}};
     const json& convention = config["epsilon_convention"];
-    check(name == "adam" && convention.is_string() && placements.count(convention),
-          "training.optimizer.epsilon_convention: expected, for Adam, \"keras3\" or \"pytorch\" / "
-          "\"tfjs\", got " +
+    const bool adam = name == "adam" || name == "adamw";
+    check(convention.is_string() && placements.count(convention) &&
+              (adam || convention == "keras3") && config.contains("epsilon"),
+          "training.optimizer.epsilon_convention: expected \"keras3\" for an optimizer with an "
+          "epsilon, or for Adam \"pytorch\" / \"tfjs\", got " +
               describe_json(convention) + " for " + name);
-    config["epsilon_placement"] = placements.at(convention.get<std::string>());
+    if (adam) config["epsilon_placement"] = placements.at(convention.get<std::string>());
     config.erase("epsilon_convention");
   }
   json optimizer = {{"class_name", classes.at(name)}, {"config", config}};
@@ -661,6 +677,11 @@ void train(const Trajectory& t, const json& optimizer, const std::string& label,
         if (model.layer(i).trainable() && v.trainable())
           put(a, prefix + "first_step_grads[" + str(i) + "]." + v.name, *v.grad, v.vector);
     model.optimizer().apply(model.trainable_variables());
+    // The optimizer clips the gradients in place: these are the ones it applied.
+    for (std::size_t i = 0; all && i < model.num_layers(); ++i)
+      for (const Variable& v : model.layer_variables(i))
+        if (model.layer(i).trainable() && v.trainable())
+          put(a, prefix + "first_step_applied_grads[" + str(i) + "]." + v.name, *v.grad, v.vector);
   }
   if (all) {
     put(a, prefix + "per_step_loss", losses);
@@ -721,7 +742,7 @@ void run_alternative(const Trajectory& t, const json& alternative, Actuals& a) {
 void check_layer_lists(const json& expected, std::size_t layers, const std::string& prefix,
                        Verifier& verifier) {
   std::vector<std::pair<std::string, const json*>> lists;
-  for (const char* key : {"first_step_grads", "final_weights"})
+  for (const char* key : {"first_step_grads", "first_step_applied_grads", "final_weights"})
     if (expected.contains(key)) lists.emplace_back(key, &expected[key]);
   if (expected.contains("final_moving_stats") && expected["final_moving_stats"].is_object())
     for (const auto& [label, list] : expected["final_moving_stats"].items())
@@ -756,14 +777,16 @@ CaseResult run_case(const json& c, const std::string& source) {
   try {
     check(c.is_object(), "expected a case object {...}, got " + describe_json(c));
     ConfigReader top(c, "");
-    if (!top.has("schema_version")) top.fail("schema_version", "1");
-    top.integer("schema_version", 1, 1, 1);
+    if (!top.has("schema_version")) top.fail("schema_version", "1 or 2");
+    top.integer("schema_version", 1, 1, 2);
     if (top.string("id", "").empty()) top.fail("id", "the case's name");
     const std::string kind =
         top.string("kind", "", {"bn_single_layer", "dense_single_layer", "training_trajectory"});
     if (kind.empty())
       top.fail("kind", "bn_single_layer, dense_single_layer or training_trajectory");
     top.ignore(kInformational);
+    for (const auto& [key, value] : c.items())
+      if (informational_alternative(key)) top.ignore({key});
     const json& expected = top.raw("expected");
     check(expected.is_object(),
           "expected: expected an object of quantities, got " + describe_json(expected));
@@ -806,7 +829,7 @@ std::vector<CaseFile> case_files(const fs::path& dir) {
   if (fs::exists(index)) {
     const json j = read_json(index);
     ConfigReader r(j, index.string());
-    r.integer("schema_version", 1, 1, 1);
+    r.integer("schema_version", 1, 1, 2);
     const json& cases = r.raw("cases");
     check(cases.is_array(), r.path_of("cases") + ": expected a list, got " + describe_json(cases));
     for (std::size_t i = 0; i < cases.size(); ++i) {

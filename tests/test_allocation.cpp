@@ -76,7 +76,8 @@ Dataset make_data(std::size_t rows, std::size_t width, std::size_t classes, bool
 // Dense(hidden) -> BN -> ReLU blocks, then Dense(outputs, activation).
 Sequential make_model(std::size_t width, std::vector<std::size_t> hidden, std::size_t outputs,
                       const std::string& activation, std::unique_ptr<Loss> loss,
-                      const BatchNormConfig& bn = {}) {
+                      const BatchNormConfig& bn = {},
+                      std::unique_ptr<Optimizer> optimizer = std::make_unique<Adam>()) {
   Sequential model(width, 3);
   for (std::size_t h : hidden) {
     model.add(Dense(h));
@@ -84,7 +85,7 @@ Sequential make_model(std::size_t width, std::vector<std::size_t> hidden, std::s
     model.add(Activation("relu"));
   }
   model.add(Dense(outputs, activation));
-  model.compile(std::make_unique<Adam>(), std::move(loss), {"accuracy"});
+  model.compile(std::move(optimizer), std::move(loss), {"accuracy"});
   return model;
 }
 
@@ -136,6 +137,31 @@ TEST_CASE("allocation: train_on_batch of a multiclass model with softmax cross-e
     Sequential model =
         make_model(24, {32, 32}, 10, "softmax", make_loss("categorical_crossentropy"));
     check_train_on_batch(model, d);
+  }
+}
+
+TEST_CASE("allocation: every optimizer, with a schedule, clipping and weight decay") {
+  const Dataset d = make_data(32, 10, 2, false, 14);
+  const nlohmann::json cosine = {{"class_name", "CosineDecay"},
+                                 {"config",
+                                  {{"initial_learning_rate", 0.0},
+                                   {"decay_steps", 200},
+                                   {"warmup_target", 0.01},
+                                   {"warmup_steps", 10}}}};
+  for (const std::string name :
+       {"Adam", "AdamW", "SGD", "RMSprop", "Nadam", "Adagrad", "Adadelta", "Adamax", "Lion"}) {
+    for (const char* clip : {"clipnorm", "global_clipnorm", "clipvalue"}) {
+      CAPTURE(name);
+      CAPTURE(clip);
+      nlohmann::json config = {{"learning_rate", cosine}, {clip, 0.5}, {"weight_decay", 0.01}};
+      if (name == "Adam") config["amsgrad"] = true;
+      if (name == "RMSprop") config["centered"] = true, config["momentum"] = 0.5;
+      if (name == "Adadelta") config["learning_rate"] = 1.0;
+      Sequential model =
+          make_model(10, {64}, 1, "linear", make_loss("binary_crossentropy", true), {},
+                     optimizer_from_json({{"class_name", name}, {"config", config}}, name));
+      check_train_on_batch(model, d);
+    }
   }
 }
 

@@ -27,6 +27,7 @@ namespace {
 
 const fs::path kCasesDir = fs::path(NORMLAB_SOURCE_DIR) / "tests" / "reference" / "cases";
 const fs::path kExtraDir = fs::path(NORMLAB_SOURCE_DIR) / "tests" / "reference_extra";
+const fs::path kV2Dir = fs::path(NORMLAB_SOURCE_DIR) / "tests" / "reference_v2";
 
 fs::path public_dir() {
   if (const char* dir = std::getenv("NORMLAB_REFERENCE_DIR"); dir != nullptr && *dir != '\0')
@@ -92,6 +93,38 @@ TEST_CASE("reference: every case of the public set or of NORMLAB_REFERENCE_DIR")
 
 TEST_CASE("reference: every case of tests/reference_extra") {
   check_directory(kExtraDir);
+}
+
+TEST_CASE("reference: every case of tests/reference_v2 (the optimizers)") {
+  check_directory(kV2Dir);
+}
+
+TEST_CASE("reference harness: the v2 optimizer cases fail with PyTorch's forms") {
+  auto v2 = [](const std::string& id) {
+    std::ifstream in(kV2Dir / (id + ".json"));
+    REQUIRE(in.good());
+    return json::parse(in);
+  };
+  SUBCASE("AdamW without its weight decay") {
+    json c = v2("traj_adamw_wd0004_lr001");
+    REQUIRE_MESSAGE(run_case(c, "unmodified").ok(), failures(run_case(c, "unmodified")));
+    c["training"]["optimizer"]["weight_decay"] = nullptr;
+    c["training"]["optimizer"]["name"] = "adam";
+    CHECK(!run_case(c, "no weight decay").ok());
+  }
+  SUBCASE("RMSprop with epsilon outside the square root") {
+    json c = v2("traj_rmsprop_centered_momentum09");
+    REQUIRE_MESSAGE(run_case(c, "unmodified").ok(), failures(run_case(c, "unmodified")));
+    c["training"]["optimizer"].erase("epsilon_convention");
+    c["training"]["optimizer"]["epsilon_placement"] = "pytorch";
+    CHECK(!run_case(c, "pytorch epsilon").ok());
+  }
+  SUBCASE("Nadam with PyTorch's momentum schedule") {
+    json c = v2("traj_nadam_default");
+    REQUIRE_MESSAGE(run_case(c, "unmodified").ok(), failures(run_case(c, "unmodified")));
+    c["training"]["optimizer"]["momentum_decay"] = 0.004;
+    CHECK(!run_case(c, "pytorch schedule").ok());
+  }
 }
 
 TEST_CASE("reference harness: a number beyond its tolerance fails and names the quantity") {
@@ -181,7 +214,7 @@ TEST_CASE("reference harness: what it cannot run is a failure and never a skip")
     expect_in_detail = "kind";
   }
   SUBCASE("unknown schema version") {
-    c["schema_version"] = 2;
+    c["schema_version"] = 3;
     expect_in_detail = "schema_version";
   }
   SUBCASE("unknown layer") {
@@ -218,17 +251,17 @@ TEST_CASE("reference harness: what it cannot run is a failure and never a skip")
     expect_in_detail = "clip_epsilon";
   }
   SUBCASE("unknown optimizer") {
-    c["training"]["optimizer"]["name"] = "rmsprop";
-    expect_in_detail = "rmsprop";
+    c["training"]["optimizer"]["name"] = "ftrl";
+    expect_in_detail = "ftrl";
   }
   SUBCASE("unsupported optimizer setting") {
-    c["training"]["optimizer"]["weight_decay"] = 0.01;
-    expect_in_detail = "weight_decay";
+    c["training"]["optimizer"]["use_ema"] = true;
+    expect_in_detail = "use_ema";
   }
-  SUBCASE("amsgrad") {
+  SUBCASE("gradient accumulation") {
     c = load(kAdam);
-    c["training"]["optimizer"]["amsgrad"] = true;
-    expect_in_detail = "amsgrad";
+    c["training"]["optimizer"]["gradient_accumulation_steps"] = 4;
+    expect_in_detail = "gradient_accumulation_steps";
   }
   SUBCASE("unknown epsilon convention") {
     c = load(kAdam);

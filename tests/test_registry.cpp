@@ -257,9 +257,10 @@ TEST_CASE("optimizer_from_json: names, Keras objects and their defaults") {
 }
 
 TEST_CASE("optimizer_from_json errors name the path") {
-  CHECK_THROWS_WITH_AS(optimizer_from_json("rmsprop", "compile.optimizer"),
-                       "compile.optimizer: unknown optimizer 'rmsprop'; expected \"Adam\" or "
-                       "\"SGD\"",
+  CHECK_THROWS_WITH_AS(optimizer_from_json("ftrl", "compile.optimizer"),
+                       "compile.optimizer: unknown optimizer 'ftrl'; expected \"Adam\", "
+                       "\"AdamW\", \"SGD\", \"RMSprop\", \"Nadam\", \"Adagrad\", "
+                       "\"Adadelta\", \"Adamax\" or \"Lion\"",
                        Error);
   CHECK_THROWS_WITH_AS(
       optimizer_from_json({{"class_name", "Adam"}, {"config", {{"learning_rate", 0}}}},
@@ -276,11 +277,21 @@ TEST_CASE("optimizer_from_json errors name the path") {
       optimizer_from_json({{"class_name", "Adam"}, {"config", {{"learning_rat", 0.1}}}}, "o"),
       doctest::Contains("o.config.learning_rat: unknown key"), Error);
   CHECK_THROWS_WITH_AS(
-      optimizer_from_json({{"class_name", "Adam"}, {"config", {{"amsgrad", true}}}}, "o"),
-      doctest::Contains("o.config.amsgrad: expected false (not supported by normlab)"), Error);
+      optimizer_from_json({{"class_name", "Adam"}, {"config", {{"use_ema", true}}}}, "o"),
+      doctest::Contains("o.config.use_ema: expected false (not supported by normlab)"), Error);
   CHECK_THROWS_WITH_AS(
-      optimizer_from_json({{"class_name", "SGD"}, {"config", {{"clipnorm", 1.0}}}}, "o"),
-      doctest::Contains("o.config.clipnorm: expected null (not supported by normlab)"), Error);
+      optimizer_from_json(
+          {{"class_name", "SGD"}, {"config", {{"clipnorm", 1.0}, {"clipvalue", 0.5}}}}, "o"),
+      doctest::Contains("o.config.clipnorm: expected only one of clipnorm, global_clipnorm and "
+                        "clipvalue to be set"),
+      Error);
+  CHECK_THROWS_WITH_AS(
+      optimizer_from_json({{"class_name", "SGD"}, {"config", {{"clipvalue", -1.0}}}}, "o"),
+      doctest::Contains("o.config.clipvalue: expected a number in (0, "), Error);
+  CHECK_THROWS_WITH_AS(
+      optimizer_from_json(
+          {{"class_name", "AdamW"}, {"config", {{"exclude_from_weight_decay", {"gam(ma"}}}}}, "o"),
+      doctest::Contains("o.config.exclude_from_weight_decay: expected regular expressions"), Error);
   CHECK_THROWS_WITH_AS(optimizer_from_json({{"config", json::object()}}, "o"),
                        doctest::Contains("o.class_name: expected the optimizer's class name"),
                        Error);

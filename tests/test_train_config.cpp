@@ -179,8 +179,9 @@ TEST_CASE("train config errors: wrong types and out-of-range values name the JSO
 }
 
 TEST_CASE("train config errors: compile section") {
-  CHECK(error_of(patched(R"({"compile": {"optimizer": "rmsprop"}})")) ==
-        "compile.optimizer: unknown optimizer 'rmsprop'; expected \"Adam\" or \"SGD\"");
+  CHECK(error_of(patched(R"({"compile": {"optimizer": "ftrl"}})")) ==
+        "compile.optimizer: unknown optimizer 'ftrl'; expected \"Adam\", \"AdamW\", \"SGD\", "
+        "\"RMSprop\", \"Nadam\", \"Adagrad\", \"Adadelta\", \"Adamax\" or \"Lion\"");
   CHECK(error_of(patched(R"({"compile": {"optimizer": {"class_name": "Adam", "config":
                                          {"learning_rate": -1}}}})")) ==
         "compile.optimizer.config.learning_rate: expected a number in (0, 1e+09], got -1");
