@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/format.h"
+#include "core/openblas_fallback.h"
 #include "core/parallel.h"
 
 namespace normlab {
@@ -107,7 +108,8 @@ std::string gemm_summary() {
     if (i != s.probe.chosen) line += " (" + m.library + ")";
   }
   std::snprintf(figure, sizeof figure, " on one thread; probe %.0f ms", s.probe.milliseconds);
-  return line + figure;
+  const std::string note = openblas_fallback_note(s);
+  return line + figure + (note.empty() ? "" : "\n" + note);
 }
 
 void gemm(const GemmArgs& g) {
