@@ -1,7 +1,9 @@
 // The physical floor of a workload's step, as ../shared/bench/peers/README.md defines it, for
 // timing beside normlab's step in one process (normlab_bench --paired): per Dense layer the
-// GEMMs Y = X W, dW = X^T dY and (all but the first layer) dX = dY W^T through cblas_sgemm,
-// row-major, W stored in x out, on buffers of fixed values in [-1, 1); optionally followed by
+// GEMMs Y = X W, dW = X^T dY and (all but the first layer) dX = dY W^T through one product
+// kernel (cblas_sgemm on OpenBLAS' threads unless told otherwise, e.g. normlab::gemm or one
+// backend's single-thread sgemm), row-major, W stored in x out, on buffers of fixed values in
+// [-1, 1); optionally followed by
 // one fused Adam pass (lr 1e-3, 0.9, 0.999, eps 1e-7) over all the workload's parameters.
 #pragma once
 
@@ -14,16 +16,27 @@
 
 namespace normlab::bench {
 
+// cblas_sgemm on OpenBLAS' own threads: the floor as the peer benchmarks define it.
+inline void openblas_threads_gemm(const GemmArgs& g) {
+  cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
+              g.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(g.m), static_cast<int>(g.n),
+              static_cast<int>(g.k), g.alpha, g.a, static_cast<int>(g.lda), g.b,
+              static_cast<int>(g.ldb), g.beta, g.c, static_cast<int>(g.ldc));
+}
+
 class FloorStep {
  public:
-  explicit FloorStep(const Workload& w) : batch_(static_cast<int>(w.batch)) {
+  using Kernel = void (*)(const GemmArgs&);
+
+  explicit FloorStep(const Workload& w, Kernel gemm = openblas_threads_gemm)
+      : batch_(w.batch), gemm_(gemm) {
     std::size_t in = w.input;
     for (std::size_t l = 0; l <= w.hidden.size(); ++l) {
       const std::size_t out = l < w.hidden.size() ? w.hidden[l] : w.output;
       // the bias, and BatchNormalization's gamma and beta after a hidden layer
       const std::size_t small = out * (l < w.hidden.size() ? 3 : 1);
-      layers_.push_back({static_cast<int>(in), static_cast<int>(out), values(w.batch * in),
-                         values(in * out), std::vector<float>(w.batch * out), values(w.batch * out),
+      layers_.push_back({in, out, values(w.batch * in), values(in * out),
+                         std::vector<float>(w.batch * out), values(w.batch * out),
                          std::vector<float>(in * out), std::vector<float>(w.batch * in),
                          values(small), values(small)});
       in = out;
@@ -43,17 +56,40 @@ class FloorStep {
   FloorStep& operator=(const FloorStep&) = delete;
 
   void run(bool with_adam) {
-    const int b = batch_;
+    const std::size_t b = batch_;
     for (auto& l : layers_)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, l.out, l.in, 1.0f, l.x.data(), l.in,
-                  l.w.data(), l.out, 0.0f, l.y.data(), l.out);
+      gemm_({.m = b,
+             .n = l.out,
+             .k = l.in,
+             .a = l.x.data(),
+             .lda = l.in,
+             .b = l.w.data(),
+             .ldb = l.out,
+             .c = l.y.data(),
+             .ldc = l.out});
     for (std::size_t k = layers_.size(); k-- > 0;) {
       auto& l = layers_[k];
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l.in, l.out, b, 1.0f, l.x.data(), l.in,
-                  l.dy.data(), l.out, 0.0f, l.dw.data(), l.out);
+      gemm_({.trans_a = true,
+             .m = l.in,
+             .n = l.out,
+             .k = b,
+             .a = l.x.data(),
+             .lda = l.in,
+             .b = l.dy.data(),
+             .ldb = l.out,
+             .c = l.dw.data(),
+             .ldc = l.out});
       if (k > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, l.in, l.out, 1.0f, l.dy.data(),
-                    l.out, l.w.data(), l.out, 0.0f, l.dx.data(), l.in);
+        gemm_({.trans_b = true,
+               .m = b,
+               .n = l.in,
+               .k = l.out,
+               .a = l.dy.data(),
+               .lda = l.out,
+               .b = l.w.data(),
+               .ldb = l.out,
+               .c = l.dx.data(),
+               .ldc = l.in});
     }
     if (!with_adam) return;
     ++t_;
@@ -64,7 +100,7 @@ class FloorStep {
 
  private:
   struct Layer {
-    int in, out;
+    std::size_t in, out;
     std::vector<float> x, w, y, dy, dw, dx, small, dsmall;
   };
   struct Slots {
@@ -100,7 +136,8 @@ class FloorStep {
     }
   }
 
-  int batch_;
+  std::size_t batch_;
+  Kernel gemm_;
   unsigned seed_ = 12345u;
   long t_ = 0;
   std::vector<Layer> layers_;

@@ -10,6 +10,7 @@
 //   normlab_bench [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] [--predict]
 //   normlab_bench [--threads T] --batch B --width H     (bench/sweep.sh)
 //   normlab_bench [--threads T] [--workload S|M|L] --paired [--reps R]
+//   normlab_bench --machine
 //
 // Model and data: bench/workloads.h; one batch, drawn once with a fixed seed.
 // --predict times inference instead: predict() of one row (S), of 2048 rows in batches of 1024 (L).
@@ -21,6 +22,16 @@
 // round takes about --target-ms, plus a 0.15 s pause before each block), so that each round's
 // ratios see the same machine, and prints the medians over rounds:
 //   PAIRED <workload> <threads> <normlab_ms> <gemm_adam_ms> <gemm_ms> <x_gemm_adam> <x_gemm> <R>
+// and then the step against the machine's limits (a fourth block: the floor's GEMMs alone on
+// normlab's gemm(), the fastest correct backend split over the team; bench/peak.h):
+//   LIMITS <workload> <threads> <step_gflops> <best_gemm_ms> <x_best_gemm> <peak_gflops>
+//          <of_peak>
+// --machine prints the machine (CPU model, OpenBLAS' core line, the GEMM summary), the FMA
+// peak per vector level at 1 and 2 threads, and per backend the single-thread GFLOP/s of the
+// M and L steps' GEMMs (the floor's products on that backend alone):
+//   MACHINE <cpu model> <openblas config>
+//   PEAK <level> <threads> <gflops>
+//   GEMM <backend> <workload> <gflops>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +42,7 @@
 #include <vector>
 
 #include "bench/floor_step.h"
+#include "bench/peak.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -45,6 +57,7 @@ struct Options {
   double target_ms = 300.0;
   bool predict = false;
   bool paired = false;
+  bool machine = false;
   std::size_t batch = 0, width = 0;  // --batch / --width: the sweep workload
 };
 
@@ -116,25 +129,28 @@ void run_paired(const Workload& w, const Options& o) {
   Sequential model = make_model(w);
   Tensor x, y;
   make_batch(w, w.batch, 42, x, y);
-  FloorStep floor(w);
-  const std::function<void()> steps[3] = {[&] { model.train_on_batch(x, y); },
-                                          [&] { floor.run(true); }, [&] { floor.run(false); }};
+  FloorStep floor(w), best_floor(w, gemm);
+  const std::function<void()> steps[4] = {[&] { model.train_on_batch(x, y); },
+                                          [&] { floor.run(true); }, [&] { floor.run(false); },
+                                          [&] { best_floor.run(false); }};
   // normlab splits its products over its own threads, one OpenBLAS thread in each; the floor
   // runs OpenBLAS' threads.
-  const auto blas_threads_for = [&](int k) { openblas_set_num_threads(k == 0 ? 1 : o.threads); };
+  const auto blas_threads_for = [&](int k) {
+    openblas_set_num_threads(k == 0 || k == 3 ? 1 : o.threads);
+  };
   int count = 1;  // steps per block, so that a round (one step of each, x count) takes target_ms
   for (int i = 0; i < 3; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < 3; ++k) {
+    for (int k = 0; k < 4; ++k) {
       blas_threads_for(k);
       steps[k]();
     }
     count = std::max(1, static_cast<int>(o.target_ms / (seconds_since(start) * 1e3)));
   }
-  std::vector<double> ms[3], over_adam, over_gemm;
+  std::vector<double> ms[4], over_adam, over_gemm, over_best;
   for (int r = 0; r < o.reps; ++r) {
-    double block[3];
-    for (int k = 0; k < 3; ++k) {
+    double block[4];
+    for (int k = 0; k < 4; ++k) {
       // OpenBLAS' idle threads poll for ~0.1 s after their last product, so each block starts
       // after a pause in which the other side's threads sleep.
       blas_threads_for(k);
@@ -146,10 +162,53 @@ void run_paired(const Workload& w, const Options& o) {
     }
     over_adam.push_back(block[0] / block[1]);
     over_gemm.push_back(block[0] / block[2]);
+    over_best.push_back(block[0] / block[3]);
   }
   std::printf("PAIRED\t%s\t%d\t%.6f\t%.6f\t%.6f\t%.3f\t%.3f\t%d\n", w.name.c_str(), o.threads,
               median(ms[0]), median(ms[1]), median(ms[2]), median(over_adam), median(over_gemm),
               o.reps);
+  const double peak =
+      peak_gflops(peak_levels().empty() ? Isa::Avx2 : peak_levels().back(), o.threads);
+  const double step_gflops = gemm_flops(w) / (median(ms[0]) * 1e6);
+  std::printf("LIMITS\t%s\t%d\t%.3f\t%.6f\t%.3f\t%.3f\t%.3f\n", w.name.c_str(), o.threads,
+              step_gflops, median(ms[3]), median(over_best), peak, step_gflops / peak);
+  std::fflush(stdout);
+}
+
+// The CPU model as /proc/cpuinfo names it.
+std::string cpu_model() {
+  std::FILE* f = std::fopen("/proc/cpuinfo", "r");
+  char line[256];
+  std::string model = "unknown";
+  while (f && std::fgets(line, sizeof line, f))
+    if (std::string(line).rfind("model name", 0) == 0) {
+      model = std::string(line).substr(std::string(line).find(':') + 2);
+      model.pop_back();  // the newline
+      break;
+    }
+  if (f) std::fclose(f);
+  return model;
+}
+
+void run_machine() {
+  std::printf("MACHINE\t%s\t%s\n%s\n", cpu_model().c_str(), openblas_get_config(),
+              gemm_summary().c_str());
+  for (Isa isa : peak_levels())
+    for (int threads : {1, 2})
+      std::printf("PEAK\t%s\t%d\t%.1f\n", isa_name(isa), threads, peak_gflops(isa, threads));
+  for (const GemmBackend& backend : gemm_backends())
+    for (const Workload& w : {kWorkloads[1], kWorkloads[2]}) {
+      FloorStep floor(w, backend.sgemm);
+      floor.run(false);  // warm-up
+      double best = 1e30;
+      for (int r = 0; r < 5; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        floor.run(false);
+        best = std::min(best, seconds_since(start));
+      }
+      std::printf("GEMM\t%s\t%s\t%.1f\n", backend.name, w.name.c_str(),
+                  gemm_flops(w) / best * 1e-9);
+    }
   std::fflush(stdout);
 }
 
@@ -174,8 +233,9 @@ void run_predict(const Workload& w, std::size_t rows, std::size_t batch_size, co
 [[noreturn]] void usage(const char* program, const std::string& problem) {
   std::fprintf(stderr,
                "%s\nusage: %s [--threads T] [--workload S|M|L] [--reps R] [--target-ms T] "
-               "[--predict | --paired]\n       %s [--threads T] --batch B --width H\n",
-               problem.c_str(), program, program);
+               "[--predict | --paired]\n       %s [--threads T] --batch B --width H\n       %s "
+               "--machine\n",
+               problem.c_str(), program, program, program);
   std::exit(2);
 }
 
@@ -183,8 +243,8 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--predict" || arg == "--paired") {
-      (arg == "--predict" ? o.predict : o.paired) = true;
+    if (arg == "--predict" || arg == "--paired" || arg == "--machine") {
+      (arg == "--predict" ? o.predict : arg == "--paired" ? o.paired : o.machine) = true;
       continue;
     }
     if (i + 1 >= argc) usage(argv[0], arg + " needs a value");
@@ -220,6 +280,10 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   set_num_threads(o.threads);
   try {
+    if (o.machine) {
+      run_machine();
+      return 0;
+    }
     if (o.predict) {
       if (o.workload.empty() || o.workload == "S") run_predict(kWorkloads[0], 1, 32, o);
       if (o.workload.empty() || o.workload == "L") run_predict(kWorkloads[2], 2048, 1024, o);
