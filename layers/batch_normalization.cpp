@@ -46,28 +46,19 @@ void renormalize_row(std::size_t d, const float* __restrict x, const float* __re
   }
 }
 
-// sg += g, sgx += g xhat
-void accumulate_row(std::size_t d, const float* __restrict g, const float* __restrict xhat,
-                    float* __restrict sg, float* __restrict sgx) {
-  for (std::size_t j = 0; j < d; ++j) {
-    sg[j] += g[j];
-    sgx[j] += g[j] * xhat[j];
-  }
-}
-
-// dx = gr s (g - sg f - xhat sgx f)
-void input_grad_row(std::size_t d, const float* __restrict g, const float* __restrict xhat,
-                    const float* __restrict gr, const float* __restrict s,
-                    const float* __restrict sg, const float* __restrict sgx, float f,
-                    float* __restrict dx) {
-  for (std::size_t j = 0; j < d; ++j)
-    dx[j] = gr[j] * s[j] * (g[j] - sg[j] * f - xhat[j] * sgx[j] * f);
-}
-
 // dx = gr s g
 void scale_row(std::size_t d, const float* __restrict g, const float* __restrict gr,
                const float* __restrict s, float* __restrict dx) {
   for (std::size_t j = 0; j < d; ++j) dx[j] = gr[j] * s[j] * g[j];
+}
+
+// dx = gamma_r inv_std g: the statistics are constants (inv_std 1 x D).
+void constant_statistics_input_gradient(const Tensor& dy, const Tensor& gamma_r,
+                                        const Tensor& inv_std, Tensor& dx) {
+  parallel_for_columns(dy.rows(), dy.cols(), [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < dy.rows(); ++i)
+      scale_row(e - j, dy.row(i) + j, gamma_r.data() + j, inv_std.data() + j, dx.row(i) + j);
+  });
 }
 }  // namespace
 
@@ -359,54 +350,29 @@ void BatchNormalization::update_statistics() {
 
 const Tensor& BatchNormalization::backward(const Tensor& dy) {
   check_backward(dy, y_);
-  const std::size_t n = dy.rows(), d = input_dim_;
   const std::size_t groups = plan_.normalize_with_batch ? groups_ : 1;
-  // Pass 1, per ghost batch: sum g and sum g * xhat
-  sum_g_.resize(groups, d);
-  sum_g_xhat_.resize(groups, d);
-  sum_g_.fill(0.0f);
-  sum_g_xhat_.fill(0.0f);
-  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
-    for (std::size_t i = 0; i < n; ++i)
-      accumulate_row(e - j, dy.row(i) + j, xhat_.row(i) + j, sum_g_.row(i % groups) + j,
-                     sum_g_xhat_.row(i % groups) + j);
-  });
-  // dbeta += sum g, dgamma += sum g * xhat (renorm: sum g (r xhat + d) = r sum g xhat + d sum g)
-  for (std::size_t j = 0; j < d; ++j) {
+  // 1. dbeta += sum g, dgamma += sum g xhat (renorm: sum g (r xhat + d) = r sum g xhat + d sum g)
+  gradient_sums(dy, xhat_, groups, sum_g_, sum_g_xhat_);
+  for (std::size_t j = 0; j < input_dim_; ++j) {
     float sg = sum_g_(0, j), sgx = sum_g_xhat_(0, j);
-    for (std::size_t g = 1; g < groups; ++g) {
-      sg += sum_g_(g, j);
-      sgx += sum_g_xhat_(g, j);
-    }
+    for (std::size_t g = 1; g < groups; ++g) sg += sum_g_(g, j), sgx += sum_g_xhat_(g, j);
     if (config_.center) dbeta[j] += sg;
     if (config_.scale) dgamma[j] += renormalizing() ? r_[j] * sgx + d_[j] * sg : sgx;
   }
   if (!input_grad_needed_) return dx_;
-  if (plan_.normalize_with_batch && across_) {  // dx needs S_g and S_gx of the whole batch
-    across_->allreduce_sum(sum_g_.data(), sum_g_.size());
-    across_->allreduce_sum(sum_g_xhat_.data(), sum_g_xhat_.size());
+  // 2. dx = gamma r / sqrt(var + eps) * (g - f sum g - f xhat sum(g xhat)), f = 1/N (r = 1
+  //    without renorm); normalized with the moving statistics (constants): gamma / sqrt(...) * g
+  gamma_r_.resize(1, input_dim_);
+  for (std::size_t j = 0; j < input_dim_; ++j)
+    gamma_r_[j] = renormalizing() ? affine_scale_[j] * r_[j] : affine_scale_[j];
+  dx_.resize(dy.rows(), input_dim_);
+  if (!plan_.normalize_with_batch) {
+    constant_statistics_input_gradient(dy, gamma_r_, inv_std_, dx_);
+    return dx_;
   }
-  // Pass 2. gamma r per feature (gamma = 1 without scale, r = 1 without renorm), hoisted.
-  dx_.resize(n, d);
-  gamma_r_.resize(1, d);
-  float* gr = gamma_r_.data();
-  for (std::size_t j = 0; j < d; ++j)
-    gr[j] = renormalizing() ? affine_scale_[j] * r_[j] : affine_scale_[j];
-  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t g = i % groups;
-      if (!plan_.normalize_with_batch) {
-        // moving statistics (constants): dx = gamma/sqrt(moving_variance+eps) * g
-        scale_row(e - j, dy.row(i) + j, gr + j, inv_std_.row(g) + j, dx_.row(i) + j);
-        continue;
-      }
-      // batch statistics: dx = gamma r/sqrt(var+eps) * (g - f sum g - xhat f sum(g xhat)),
-      // f = w_i / W_g (1/N unweighted)
-      const float f = weighted_ ? weights_[i] * inv_weight_[g] : inv_weight_[g];
-      input_grad_row(e - j, dy.row(i) + j, xhat_.row(i) + j, gr + j, inv_std_.row(g) + j,
-                     sum_g_.row(g) + j, sum_g_xhat_.row(g) + j, f, dx_.row(i) + j);
-    }
-  });
+  if (across_) reduce_gradient_sums(*across_, sum_g_, sum_g_xhat_);
+  batch_statistics_input_gradient(dy, xhat_, gamma_r_, inv_std_, sum_g_, sum_g_xhat_,
+                                  weighted_ ? weights_.data() : nullptr, inv_weight_, dx_);
   return dx_;
 }
 

@@ -37,6 +37,24 @@ void add_weighted_squares_row(std::size_t d, float w, const float* __restrict x,
     sum[j] += w * c * c;
   }
 }
+
+// sg += g, sgx += g xhat
+void accumulate_row(std::size_t d, const float* __restrict g, const float* __restrict xhat,
+                    float* __restrict sg, float* __restrict sgx) {
+  for (std::size_t j = 0; j < d; ++j) {
+    sg[j] += g[j];
+    sgx[j] += g[j] * xhat[j];
+  }
+}
+
+// dx = gr s (g - sg f - xhat sgx f)
+void input_grad_row(std::size_t d, const float* __restrict g, const float* __restrict xhat,
+                    const float* __restrict gr, const float* __restrict s,
+                    const float* __restrict sg, const float* __restrict sgx, float f,
+                    float* __restrict dx) {
+  for (std::size_t j = 0; j < d; ++j)
+    dx[j] = gr[j] * s[j] * (g[j] - sg[j] * f - xhat[j] * sgx[j] * f);
+}
 }  // namespace
 
 void group_moments(const Tensor& x, const float* weights, std::size_t groups, Tensor& mean,
@@ -121,6 +139,41 @@ void ghost_estimate(const Tensor& group_var, const std::vector<float>& correctio
     for (std::size_t g = 1; g < groups; ++g) s[j] += group_var(g, j) * correction[g];
     if (groups > 1) s[j] *= inv_groups;
   }
+}
+
+void gradient_sums(const Tensor& dy, const Tensor& xhat, std::size_t groups, Tensor& sum_g,
+                   Tensor& sum_gx) {
+  const std::size_t n = dy.rows(), d = dy.cols();
+  sum_g.resize(groups, d);
+  sum_gx.resize(groups, d);
+  sum_g.fill(0.0f);
+  sum_gx.fill(0.0f);
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i)
+      accumulate_row(e - j, dy.row(i) + j, xhat.row(i) + j, sum_g.row(i % groups) + j,
+                     sum_gx.row(i % groups) + j);
+  });
+}
+
+void reduce_gradient_sums(Communicator& across, Tensor& sum_g, Tensor& sum_gx) {
+  across.allreduce_sum(sum_g.data(), sum_g.size());
+  across.allreduce_sum(sum_gx.data(), sum_gx.size());
+}
+
+void batch_statistics_input_gradient(const Tensor& dy, const Tensor& xhat, const Tensor& gamma_r,
+                                     const Tensor& inv_std, const Tensor& sum_g,
+                                     const Tensor& sum_gx, const float* weights,
+                                     const std::vector<float>& inv_weight, Tensor& dx) {
+  const std::size_t n = dy.rows(), d = dy.cols(), groups = sum_g.rows();
+  const float* gr = gamma_r.data();
+  parallel_for_columns(n, d, [&](std::size_t j, std::size_t e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t g = i % groups;
+      const float f = weights ? weights[i] * inv_weight[g] : inv_weight[g];
+      input_grad_row(e - j, dy.row(i) + j, xhat.row(i) + j, gr + j, inv_std.row(g) + j,
+                     sum_g.row(g) + j, sum_gx.row(g) + j, f, dx.row(i) + j);
+    }
+  });
 }
 
 }  // namespace normlab

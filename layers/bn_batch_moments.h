@@ -58,4 +58,17 @@ void ghost_average(const Tensor& group_mean, const Tensor& group_var, Tensor& me
 /// s = (1/G) sum_g group_var_g c_g (1 x D), c_g the variance estimator of ghost batch g.
 void ghost_estimate(const Tensor& group_var, const std::vector<float>& correction, Tensor& s);
 
+/// The backward's sums per ghost batch (G x D): sum_g = sum_{i in g} dy_i and
+/// sum_gx = sum_{i in g} dy_i xhat_i.
+void gradient_sums(const Tensor& dy, const Tensor& xhat, std::size_t groups, Tensor& sum_g,
+                   Tensor& sum_gx);
+/// synchronized: the sums of the whole batch, summed over the processes.
+void reduce_gradient_sums(Communicator& across, Tensor& sum_g, Tensor& sum_gx);
+/// dx_i = gamma_r inv_std_g (dy_i - f_i sum_g - f_i xhat_i sum_gx), f_i = w_i / W_g (1 / W_g
+/// unweighted: `weights` null); gamma_r 1 x D, inv_std and the sums G x D, inv_weight 1/W_g.
+void batch_statistics_input_gradient(const Tensor& dy, const Tensor& xhat, const Tensor& gamma_r,
+                                     const Tensor& inv_std, const Tensor& sum_g,
+                                     const Tensor& sum_gx, const float* weights,
+                                     const std::vector<float>& inv_weight, Tensor& dx);
+
 }  // namespace normlab
