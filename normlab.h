@@ -5,6 +5,7 @@
 /// @endverbatim
 #pragma once
 
+#include "core/atomic_file.h"
 #include "core/blas.h"
 #include "core/error.h"
 #include "core/layer.h"

@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -41,15 +40,9 @@ struct Settings {
   int seeds() const { return quick ? 2 : 10; }
 };
 
-// Writes `text` to out/name through a temporary file and a rename: never a half-written file.
+// Writes `text` to out/name, never leaving a half-written file (core/atomic_file.h).
 void write_file(const Settings& s, const std::string& name, const std::string& text) {
-  const fs::path path = s.out / name, tmp = s.out / (name + ".tmp");
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw Error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
+  write_file_atomically(s.out / name, text);
 }
 
 std::string fmt(const char* format, double a) {

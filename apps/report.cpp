@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "layers/batch_normalization.h"
 #include "model/progress_bar.h"
 
@@ -20,12 +21,6 @@ double ratio(std::size_t num, std::size_t den) {
   return den ? static_cast<double>(num) / static_cast<double>(den) : 0.0;
 }
 }  // namespace
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
-  return out;
-}
 
 std::string short_values(const Tensor& v, std::size_t shown) {
   if (v.empty()) return "[]";

@@ -13,9 +13,6 @@
 
 namespace normlab {
 
-// "a, b, c"
-std::string join_names(const std::vector<std::string>& names);
-
 // "[0.0123, -0.4567, 0.1000, 0.2000, ...] min -1.2000 max 1.5000": the first `shown` values
 // and the range over all of them.
 std::string short_values(const Tensor& v, std::size_t shown = 4);

@@ -26,4 +26,16 @@ inline void check(bool ok, const char* message) {
   if (!ok) throw Error(message);
 }
 
+/// Runs `body` and returns what it returns; an Error it throws comes out as
+/// Error("context: " + message). The one way to add the file, the JSON path or the layer that an
+/// error raised further down happened in.
+template <class F>
+auto with_context(const std::string& context, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    throw Error(context + ": " + e.what());
+  }
+}
+
 }  // namespace normlab

@@ -1,7 +1,5 @@
 #include "data/csv.h"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -11,7 +9,10 @@
 #include <sstream>
 #include <system_error>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/format.h"
+#include "core/text.h"
 #include "data/dataset.h"
 
 namespace normlab {
@@ -191,10 +192,10 @@ float parse_cell(std::string_view cell, std::size_t column, const Where& where) 
   return value;
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& name : names) s += (s.empty() ? "" : ", ") + shown(name);
-  return s;
+std::string shown_list(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& name : names) quoted.push_back(shown(name));
+  return join(quoted);
 }
 
 std::string read_file(const std::string& path) {
@@ -251,7 +252,7 @@ Dataset parse_csv(std::string_view text, const std::string& display_name,
     while (c < names.size() && names[c] != label_columns[k]) ++c;
     if (c == names.size()) {
       where.fail("label column " + shown(label_columns[k]) +
-                 " is not in the header; the columns are " + join(names));
+                 " is not in the header; the columns are " + shown_list(names));
     }
     if (label_of[c] != kFeature) {
       throw Error("CSV '" + display_name + "': label column " + shown(label_columns[k]) +
@@ -262,7 +263,7 @@ Dataset parse_csv(std::string_view text, const std::string& display_name,
   const std::size_t n_labels = label_columns.size();
   const std::size_t n_features = names.size() - n_labels;
   if (n_features == 0) {
-    where.fail("every column (" + join(names) +
+    where.fail("every column (" + shown_list(names) +
                ") is a label column; expected at least one feature column");
   }
 
@@ -354,50 +355,27 @@ void write_csv(const std::string& path, const std::vector<std::string>& header,
   }
   check_finite(values, what);
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::error_code ec;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    check(out.is_open(), what + ": cannot create '" + tmp + "': " + std::strerror(errno));
-    std::string line;
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      if (c) line += ',';
-      if (header[c].find_first_of(",\"") == std::string::npos) {
-        line += header[c];
-        continue;
-      }
-      line += '"';
-      for (char ch : header[c]) line += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      line += '"';
+  std::string text;
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (c) text += ',';
+    if (header[c].find_first_of(",\"") == std::string::npos) {
+      text += header[c];
+      continue;
     }
-    line += '\n';
-    out << line;
-    // Shortest decimal that reads back to the same float: at most 15 characters
-    // ("-1.1754944e-38"), so 32 is ample.
-    char buf[32];
-    for (std::size_t r = 0; r < values.rows(); ++r) {
-      line.clear();
-      const float* row = values.row(r);
-      for (std::size_t c = 0; c < values.cols(); ++c) {
-        if (c) line += ',';
-        const auto res = std::to_chars(buf, buf + sizeof buf, row[c]);
-        line.append(buf, res.ptr);
-      }
-      line += '\n';
-      out << line;
-    }
-    out.close();
-    if (!out) {
-      std::filesystem::remove(tmp, ec);
-      throw Error(what + ": writing '" + tmp + "' failed (disk full or no permission?)");
-    }
+    text += '"';
+    for (char ch : header[c]) text += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    text += '"';
   }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw Error(what + ": cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  text += '\n';
+  for (std::size_t r = 0; r < values.rows(); ++r) {
+    const float* row = values.row(r);
+    for (std::size_t c = 0; c < values.cols(); ++c) {
+      if (c) text += ',';
+      text += format_float(row[c]);
+    }
+    text += '\n';
   }
+  with_context(what, [&] { write_file_atomically(path, text); });
 }
 
 }  // namespace normlab

@@ -10,9 +10,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 
+#include "core/atomic_file.h"
 #include "core/config_reader.h"
 #include "io/model_file.h"
 
@@ -159,20 +159,6 @@ FitState fit_from_json(const json& fit, const std::string& where) {
   return s;
 }
 
-// The whole file, at most `limit` bytes.
-std::string read_bytes(const fs::path& file, std::uintmax_t limit) {
-  std::error_code ec;
-  const std::uintmax_t size = fs::file_size(file, ec);
-  check(!ec, file.string() + ": cannot read it: " + ec.message());
-  check(size <= limit, file.string() + ": " + std::to_string(size) + " bytes, more than the " +
-                           std::to_string(limit) + " a checkpoint file may hold");
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes(size, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(size));
-  check(in.gcount() == static_cast<std::streamsize>(size), file.string() + ": cannot read it");
-  return bytes;
-}
-
 bool all_finite(const Tensor& t) {
   return std::all_of(t.begin(), t.end(), [](float x) { return std::isfinite(x); });
 }
@@ -225,7 +211,7 @@ fs::path save_checkpoint(Sequential& model, const FitState& fit, const fs::path&
                          {"fit", fit_to_json(fit)}};
 
   // Everything goes into a directory of this process's own, renamed into place when complete.
-  const fs::path tmp = dir / (name + ".tmp-" + std::to_string(::getpid()));
+  const fs::path tmp = temporary_path(dir / name);
   std::error_code ec;
   fs::remove_all(tmp, ec);
   save_model(model, tmp, metadata);
@@ -235,7 +221,7 @@ fs::path save_checkpoint(Sequential& model, const FitState& fit, const fs::path&
   fs::remove_all(target, ec);  // an incomplete earlier attempt at this step
   fs::rename(tmp, target, ec);
   check(!ec, tmp.string() + ": cannot rename it to " + target.string() + ": " + ec.message());
-  sync_directory_entries(dir);
+  sync_directory(dir);
   write_file_atomically(dir / kLatest, name + "\n");
   remove_others(dir, name);
   return target;
@@ -245,7 +231,7 @@ std::optional<fs::path> latest_checkpoint(const fs::path& dir) {
   const fs::path file = dir / kLatest;
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
-  std::string name = read_bytes(file, 64);
+  std::string name = read_file(file, 64, "checkpoint names");
   if (!name.empty() && name.back() == '\n') name.pop_back();
   const bool valid = name.size() > kPrefix.size() && name.rfind(kPrefix, 0) == 0 &&
                      std::all_of(name.begin() + static_cast<std::ptrdiff_t>(kPrefix.size()),
@@ -269,7 +255,7 @@ Checkpoint load_checkpoint(Sequential& model, const fs::path& dir) {
   const fs::path file = c.path / kTraining;
   json training;
   try {
-    training = json::parse(read_bytes(file, kMaxFileBytes), depth_limit());
+    training = json::parse(read_file(file, kMaxFileBytes, "checkpoint files"), depth_limit());
   } catch (const json::exception& e) {  // a syntax error, or a number beyond double's range
     throw Error(file.string() + ": not valid JSON (a damaged checkpoint?): " + e.what());
   } catch (const Error& e) {  // nested too deep
@@ -313,7 +299,7 @@ Checkpoint load_checkpoint(Sequential& model, const fs::path& dir) {
   const fs::path bin = c.path / kOptimizer;
   std::size_t floats = 0;
   for (const auto& v : slots) floats += v.value->size();
-  const std::string bytes = read_bytes(bin, kMaxFileBytes);
+  const std::string bytes = read_file(bin, kMaxFileBytes, "checkpoint files");
   check(bytes.size() == floats * sizeof(float),
         bin.string() + ": " + std::to_string(bytes.size()) + " bytes, but " + kTraining +
             " lists " + std::to_string(floats) + " float32 slot values (" +

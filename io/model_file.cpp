@@ -1,19 +1,16 @@
 #include "io/model_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/config_reader.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "core/version.h"
 #include "optim/registry.h"
 
@@ -44,34 +41,9 @@ std::vector<std::size_t> shape_of(const Variable& v) {
   return {v.value->rows(), v.value->cols()};
 }
 
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) text += ", ";
-    text += std::to_string(shape[i]);
-  }
-  return text + "]";
-}
-
-// "a, b, c" with at most 20 names, for messages.
+// At most 20 names, for messages.
 std::string join_names(const std::vector<std::string>& names) {
-  std::string text;
-  for (std::size_t i = 0; i < names.size() && i < 20; ++i) {
-    if (i) text += ", ";
-    text += names[i];
-  }
-  if (names.size() > 20) text += ", ... (" + std::to_string(names.size()) + " in all)";
-  return text.empty() ? "none" : text;
-}
-
-// Runs f, putting the file's name in front of any Error it throws.
-template <class F>
-auto in_file(const fs::path& file, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    throw Error(file.string() + ": " + e.what());
-  }
+  return names.empty() ? "none" : join(names, 20);
 }
 
 // One weight of weightsManifest, placed in the data of all groups read one after another.
@@ -263,20 +235,10 @@ ModelJson model_json_from_text(std::string_view text) {
 
 ModelJson read_model_json(const fs::path& dir) {
   const fs::path file = dir / kModelFile;
-  return in_file(file, [&] {
-    std::error_code ec;
-    const std::uintmax_t size = fs::file_size(file, ec);
-    check(!ec, "cannot read it: " + ec.message() +
-                   " (a saved model is a directory holding model.json and weights.bin)");
-    check(size <= kMaxModelJsonBytes, std::to_string(size) +
-                                          " bytes; normlab reads model.json files of at most " +
-                                          std::to_string(kMaxModelJsonBytes) + " bytes");
-    std::ifstream in(file, std::ios::binary);
-    std::string text(size, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    check(in.gcount() == static_cast<std::streamsize>(size), "cannot read it");
-    return model_json_from_text(text);
-  });
+  const std::string text = read_file(file, kMaxModelJsonBytes, "model.json files",
+                                     "a saved model is a directory holding model.json and "
+                                     "weights.bin");
+  return with_context(file.string(), [&] { return model_json_from_text(text); });
 }
 
 // A file of the manifest must be DIR/name itself or a symbolic link to a file in DIR.
@@ -430,8 +392,8 @@ std::vector<Assignment> match_weights(const Sequential& target, const Sequential
 // Copies the file's weights into `target` once every check has passed.
 void copy_weights(Sequential& target, const Sequential& saved, const ModelJson& m,
                   const WeightFiles& files) {
-  const auto plan =
-      in_file(files.path(kModelFile), [&] { return match_weights(target, saved, m); });
+  const auto plan = with_context(files.path(kModelFile).string(),
+                                 [&] { return match_weights(target, saved, m); });
   const std::vector<float> data = read_weight_data(files, m);
   for (const auto& a : plan) {
     if (a.weight) {
@@ -482,55 +444,13 @@ void compile_from(Sequential& model, const json& config, const std::string& path
                  "normlab models have one output");
   r.finish();
   auto opt = optimizer_from_json(optimizer, r.path_of("optimizer_config"));
-  std::unique_ptr<Loss> loss;
-  try {
-    loss = make_loss(loss_name, from_logits, clip_epsilon);
-  } catch (const Error& e) {
-    throw Error(r.path_of("loss") + ": " + e.what());
-  }
-  try {
+  auto loss = with_context(r.path_of("loss"),
+                           [&] { return make_loss(loss_name, from_logits, clip_epsilon); });
+  with_context(r.path_of("metrics"), [&] {
     model.compile(
         std::move(opt), std::move(loss),
         metrics.is_null() ? std::vector<std::string>{} : metrics.get<std::vector<std::string>>());
-  } catch (const Error& e) {
-    throw Error(r.path_of("metrics") + ": " + e.what());
-  }
-}
-
-// Writes all of `bytes` to a new file and flushes it to the disk; `created` is set once the
-// file exists, so that a caller can remove it after a failure.
-void write_synced(const fs::path& file, const char* bytes, std::size_t size, bool& created) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  check(fd >= 0, file.string() + ": cannot create it: " + std::strerror(errno));
-  created = true;
-  std::size_t done = 0;
-  int error = 0;
-  while (done < size && error == 0) {
-    const ssize_t n = ::write(fd, bytes + done, size - done);
-    if (n >= 0)
-      done += static_cast<std::size_t>(n);
-    else if (errno != EINTR)
-      error = errno;
-  }
-  if (error == 0 && ::fsync(fd) != 0) error = errno;
-  if (::close(fd) != 0 && error == 0) error = errno;
-  check(error == 0, file.string() + ": writing failed: " + std::strerror(error));
-}
-
-void rename_file(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  check(!ec, from.string() + ": cannot rename it to " + to.string() + ": " + ec.message());
-}
-
-// Makes the renames themselves durable.
-void sync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  check(fd >= 0, dir.string() + ": cannot open the directory: " + std::strerror(errno));
-  const int result = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  check(result == 0, dir.string() + ": cannot flush the directory: " + std::strerror(error));
+  });
 }
 
 // Both files go to temporary names first; the weights are renamed into place before model.json,
@@ -541,24 +461,10 @@ void write_model_files(const fs::path& dir, const std::string& model_json,
   fs::create_directories(dir, ec);
   check(!ec && fs::is_directory(dir),
         dir.string() + ": cannot create the model directory" + (ec ? ": " + ec.message() : ""));
-  const std::string suffix = ".tmp-" + std::to_string(::getpid());
-  const fs::path weights_tmp = dir / (kWeightsFile + suffix);
-  const fs::path model_tmp = dir / (kModelFile + suffix);
-  bool weights_left = false, model_left = false;
-  try {
-    write_synced(weights_tmp, reinterpret_cast<const char*>(weights.data()),
-                 weights.size() * sizeof(float), weights_left);
-    write_synced(model_tmp, model_json.data(), model_json.size(), model_left);
-    rename_file(weights_tmp, dir / kWeightsFile);
-    weights_left = false;
-    rename_file(model_tmp, dir / kModelFile);
-    model_left = false;
-    sync_directory(dir);
-  } catch (const Error&) {
-    if (weights_left) fs::remove(weights_tmp, ec);
-    if (model_left) fs::remove(model_tmp, ec);
-    throw;
-  }
+  write_files_atomically(
+      dir, {{kWeightsFile,
+             {reinterpret_cast<const char*>(weights.data()), weights.size() * sizeof(float)}},
+            {kModelFile, model_json}});
 }
 
 }  // namespace
@@ -566,11 +472,7 @@ void write_model_files(const fs::path& dir, const std::string& model_json,
 Sequential model_from_json(const json& model, const std::string& path, const fs::path& base_dir,
                            std::uint64_t seed) {
   if (model.is_string()) {
-    try {
-      return load_model(base_dir / model.get<std::string>());
-    } catch (const Error& e) {
-      throw Error(path + ": " + e.what());
-    }
+    return with_context(path, [&] { return load_model(base_dir / model.get<std::string>()); });
   }
   if (model.is_object() && model.contains("modelTopology")) {
     const ModelJson m = parse_model_json(model, path);
@@ -641,13 +543,13 @@ namespace {
 // allocate more than the weight files hold.
 Sequential load_checked(const ModelJson& m, const WeightFiles& files, bool compile) {
   const fs::path file = files.path(kModelFile);
-  Sequential model = in_file(file, [&] {
+  Sequential model = with_context(file.string(), [&] {
     return sequential_from_topology(m.topology(), m.topology_path, 0, m.layer_configs, true,
                                     m.total_floats);
   });
   copy_weights(model, model, m, files);
   if (compile && !m.info.training_config.is_null())
-    in_file(file, [&] {
+    with_context(file.string(), [&] {
       compile_from(model, m.info.training_config, "trainingConfig", m.loss_from_logits,
                    m.loss_clip_epsilon);
     });
@@ -664,7 +566,7 @@ Sequential load_model_from_memory(std::string_view model_json,
                                   const std::map<std::string, std::string_view>& weight_files,
                                   bool compile) {
   const WeightFiles files{{}, &weight_files};
-  const ModelJson m = in_file(kModelFile, [&] {
+  const ModelJson m = with_context(kModelFile, [&] {
     check(model_json.size() <= kMaxModelJsonBytes,
           std::to_string(model_json.size()) + " bytes; normlab reads model.json files of at most " +
               std::to_string(kMaxModelJsonBytes) + " bytes");
@@ -676,11 +578,11 @@ Sequential load_model_from_memory(std::string_view model_json,
 void load_weights(Sequential& model, const fs::path& dir) {
   const ModelJson m = read_model_json(dir);
   const fs::path file = dir / kModelFile;
-  const Sequential saved = in_file(file, [&] {
+  const Sequential saved = with_context(file.string(), [&] {
     return sequential_from_topology(m.topology(), m.topology_path, 0, m.layer_configs, true,
                                     m.total_floats);
   });
-  in_file(file, [&] {
+  with_context(file.string(), [&] {
     check(saved.num_layers() == model.num_layers(),
           "the saved model has " + std::to_string(saved.num_layers()) + " layers, this model " +
               std::to_string(model.num_layers()) + "; its weights fit the same layers in the " +
@@ -698,24 +600,6 @@ void load_weights(Sequential& model, const fs::path& dir) {
 
 ModelInfo read_model_info(const fs::path& dir) {
   return read_model_json(dir).info;
-}
-
-void write_file_atomically(const fs::path& file, std::string_view bytes) {
-  const fs::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-  bool created = false;
-  try {
-    write_synced(tmp, bytes.data(), bytes.size(), created);
-    rename_file(tmp, file);
-  } catch (const Error&) {
-    std::error_code ec;
-    if (created) fs::remove(tmp, ec);
-    throw;
-  }
-  sync_directory(file.parent_path().empty() ? fs::path(".") : file.parent_path());
-}
-
-void sync_directory_entries(const fs::path& dir) {
-  sync_directory(dir);
 }
 
 }  // namespace normlab

@@ -98,11 +98,4 @@ struct ModelInfo {
 /// Reads the ModelInfo of the saved model in `dir`, without its weights.
 ModelInfo read_model_info(const std::filesystem::path& dir);
 
-/// Writes `bytes` to `file` so that a reader finds the old file or the new one, never a part of
-/// one: FILE.tmp-PID in the same directory, flushed to the disk, renamed over FILE, and the
-/// directory flushed; save_model writes its files the same way.
-void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
-/// Flushes a directory's entries (files created, renamed or removed in it) to the disk.
-void sync_directory_entries(const std::filesystem::path& dir);
-
 }  // namespace normlab

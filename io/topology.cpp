@@ -1,7 +1,6 @@
 #include "io/topology.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -11,6 +10,7 @@
 #include "core/config_reader.h"
 #include "core/error.h"
 #include "core/format.h"
+#include "core/text.h"
 #include "layers/initializers.h"
 #include "layers/presets.h"
 #include "layers/registry.h"
@@ -83,16 +83,6 @@ bool known_initializer(const std::string& name) {
   } catch (const Error&) {
     return false;
   }
-}
-
-// "GlorotUniform" -> "glorot_uniform"
-std::string snake_case(const std::string& name) {
-  std::string out;
-  for (const char c : name) {
-    if (std::isupper(static_cast<unsigned char>(c)) && !out.empty()) out += '_';
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 // An initializer object by its normlab name where there is one: {"class_name": "HeUniform"} ->
@@ -304,12 +294,10 @@ Sequential sequential_from_topology(const json& topology, const std::string& pat
                                      std::to_string(out) + " floats takes the model's kernels to " +
                                      std::to_string(kernels) + " floats, but the weights hold " +
                                      std::to_string(max_floats) + " in all");
-    try {
+    with_context(path_i, [&] {
       Layer& added = model.add(std::move(layer));
       if (!trainable) added.set_trainable(false);  // Keras: a frozen model freezes every layer
-    } catch (const Error& e) {
-      throw Error(path_i + ": " + e.what());
-    }
+    });
   }
   return model;
 }

@@ -13,6 +13,7 @@
 
 #include "core/config_reader.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "data/csv.h"
 #include "data/generators.h"
 #include "io/model_file.h"
@@ -37,23 +38,6 @@ constexpr double kMaxDataFloats = 1 << 28;
 fs::path resolve(const fs::path& base_dir, const std::string& path) {
   const fs::path p(path);
   return p.is_absolute() ? p : base_dir / p;
-}
-
-// Runs `body`, putting "prefix: " in front of the message of any Error it throws.
-template <class F>
-auto in_context(const std::string& prefix, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const Error& e) {
-    throw Error(prefix + ": " + e.what());
-  }
-}
-
-// "a, b, c"
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
 }
 
 // A string that must be present.
@@ -115,7 +99,7 @@ Source read_source(const json& value, const std::string& path, const fs::path& b
     else
       s.labels = *default_labels;
     r.finish();
-    in_context(r.path_of("csv"), [&] {
+    with_context(r.path_of("csv"), [&] {
       s.data = read_csv(file.string(), s.labels, &s.origin);
       for (const auto& name : csv_header(file.string()))
         if (std::find(s.labels.begin(), s.labels.end(), name) == s.labels.end())
@@ -150,7 +134,7 @@ void check_fits_model(const Source& s, const std::string& path, Sequential& mode
   check(s.data.x.cols() == model.input_dim(),
         path + ": " + std::to_string(s.data.x.cols()) + " feature columns (" + join(s.features) +
             "), but the model takes inputs of width " + std::to_string(model.input_dim()));
-  in_context(path, [&] {
+  with_context(path, [&] {
     try {
       model.loss().check_targets(s.data.y, model.output_dim());
     } catch (const TargetError& e) {
@@ -188,8 +172,8 @@ void read_data(const json& value, const fs::path& base_dir, TrainConfig& cfg) {
     cfg.validation = std::move(v.data);
   } else if (split) {
     // Keras' validation_split: the last rows, before any shuffling.
-    in_context(r.path_of("validation_split"),
-               [&] { std::tie(t.data, cfg.validation) = split_validation(t.data, fraction); });
+    with_context(r.path_of("validation_split"),
+                 [&] { std::tie(t.data, cfg.validation) = split_validation(t.data, fraction); });
   }
   cfg.train = std::move(t.data);
   cfg.feature_columns = std::move(t.features);
@@ -273,7 +257,7 @@ std::vector<std::string> read_metrics(ConfigReader& compile, const Loss& loss) {
     check(v[i].is_string(),
           at + ": expected a metric name such as \"accuracy\", got " + describe_json(v[i]));
     metrics.push_back(v[i].get<std::string>());
-    in_context(at, [&] { make_metric(metrics.back(), loss); });
+    with_context(at, [&] { make_metric(metrics.back(), loss); });
   }
   return metrics;
 }
@@ -458,7 +442,7 @@ TrainConfig train_config_from_json(const json& config, const fs::path& base_dir,
   cfg.model = model_from_json(model, "model", base_dir, cfg.fit.seed);
   if (initial_weights.is_string()) {
     const fs::path dir = resolve(base_dir, initial_weights.get<std::string>());
-    in_context("initial_weights", [&] { load_weights(cfg.model, dir); });
+    with_context("initial_weights", [&] { load_weights(cfg.model, dir); });
   }
   const bool has_preset = model.is_object() && model.contains("preset") &&
                           model["preset"].is_string() && !model.contains("class_name");
@@ -483,7 +467,7 @@ TrainConfig parse_train_config(const std::string& text, const fs::path& base_dir
       what += " (JSON has no comments: put notes in a \"description\" key)";
     throw Error(display_name + ": not valid JSON: " + what);
   }
-  return in_context(display_name, [&] {
+  return with_context(display_name, [&] {
     return train_config_from_json(config, base_dir, display_name, overrides);
   });
 }

@@ -4,34 +4,25 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/name_table.h"
 #include "core/parallel.h"
 
 namespace normlab {
 
+namespace {
+constexpr NameTable<ActivationKind, 5> kActivationNames{{{ActivationKind::Linear, "linear"},
+                                                         {ActivationKind::Relu, "relu"},
+                                                         {ActivationKind::Sigmoid, "sigmoid"},
+                                                         {ActivationKind::Tanh, "tanh"},
+                                                         {ActivationKind::Softmax, "softmax"}}};
+}  // namespace
+
 ActivationKind parse_activation(const std::string& name) {
-  if (name == "linear") return ActivationKind::Linear;
-  if (name == "relu") return ActivationKind::Relu;
-  if (name == "sigmoid") return ActivationKind::Sigmoid;
-  if (name == "tanh") return ActivationKind::Tanh;
-  if (name == "softmax") return ActivationKind::Softmax;
-  throw Error("unknown activation '" + name +
-              "': expected one of linear, relu, sigmoid, tanh, softmax");
+  return parse_name(kActivationNames, name, "activation");
 }
 
 std::string activation_name(ActivationKind kind) {
-  switch (kind) {
-    case ActivationKind::Linear:
-      return "linear";
-    case ActivationKind::Relu:
-      return "relu";
-    case ActivationKind::Sigmoid:
-      return "sigmoid";
-    case ActivationKind::Tanh:
-      return "tanh";
-    case ActivationKind::Softmax:
-      return "softmax";
-  }
-  return "linear";
+  return name_of(kActivationNames, kind);
 }
 
 namespace {

@@ -109,12 +109,7 @@ std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
       r.string("single_sample_policy", "zero_variance", {"zero_variance", "error", "inference"}));
   r.require_null({"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"},
                  kUnsupported);
-  std::unique_ptr<BatchNormalization> layer;
-  try {
-    layer = std::make_unique<BatchNormalization>(c);
-  } catch (const Error& e) {
-    throw Error(r.path() + ": " + e.what());
-  }
+  auto layer = with_context(r.path(), [&] { return std::make_unique<BatchNormalization>(c); });
   read_common(r, *layer);
   return layer;
 }

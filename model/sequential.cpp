@@ -1,30 +1,13 @@
 #include "model/sequential.h"
 
 #include <algorithm>
-#include <cctype>
 #include <iomanip>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace normlab {
-
-namespace {
-// "BatchNormalization" -> "batch_normalization", Keras' automatic layer names.
-std::string snake_case(const std::string& name) {
-  std::string out;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (i > 0) out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-}  // namespace
 
 Sequential::Sequential(std::size_t input_dim, std::uint64_t seed)
     : input_dim_(input_dim), rng_(seed) {}

@@ -13,6 +13,7 @@
 #include "core/config_reader.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/text.h"
 #include "model/bn_diagnostics.h"
 
 namespace normlab {
@@ -93,7 +94,7 @@ void print_data_report(SavedModel& saved, const InspectOptions& o) {
     std::printf(
         "\nNo training/inference comparison: it needs a compiled model and the label "
         "columns %s in %s.\n",
-        join_names(saved.label_columns).c_str(), o.data.c_str());
+        join(saved.label_columns).c_str(), o.data.c_str());
     return;
   }
   const ModeComparison modes = compare_modes(saved.model, data.x, data.y, o.batch_size);
@@ -113,9 +114,9 @@ int run_inspect(const InspectOptions& o) {
   if (!saved.info.training_config.is_null())
     std::printf("Training config: %s\n", saved.info.training_config.dump().c_str());
   if (!saved.feature_columns.empty())
-    std::printf("Feature columns: %s\n", join_names(saved.feature_columns).c_str());
+    std::printf("Feature columns: %s\n", join(saved.feature_columns).c_str());
   if (!saved.label_columns.empty())
-    std::printf("Label columns: %s\n", join_names(saved.label_columns).c_str());
+    std::printf("Label columns: %s\n", join(saved.label_columns).c_str());
   const std::string bn = batch_norm_report(saved.model, true);
   std::printf("\n%s", bn.empty() ? "No BatchNormalization layers.\n" : bn.c_str());
   if (!o.data.empty()) print_data_report(saved, o);

@@ -6,6 +6,7 @@
 #include "apps/report.h"
 #include "core/config_reader.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "data/csv.h"
 
 namespace normlab {
@@ -46,9 +47,8 @@ Dataset read_model_input(const SavedModel& saved, const std::string& csv,
       features.push_back(name);
   if (!saved.feature_columns.empty())
     check(features == saved.feature_columns,
-          csv + ": the feature columns are " + join_names(features) + "; the model in " +
-              saved.dir + " was trained on " + join_names(saved.feature_columns) +
-              " (same names, same order)");
+          csv + ": the feature columns are " + join(features) + "; the model in " + saved.dir +
+              " was trained on " + join(saved.feature_columns) + " (same names, same order)");
   check(data.x.cols() == saved.model.input_dim(),
         csv + ": " + std::to_string(data.x.cols()) + " feature columns, but the model in " +
             saved.dir + " takes inputs of width " + std::to_string(saved.model.input_dim()));
