@@ -107,7 +107,8 @@ std::string gemm_summary() {
     line += (i ? ", " : " ") + m.name + figure;
     if (i != s.probe.chosen) line += " (" + m.library + ")";
   }
-  std::snprintf(figure, sizeof figure, " on one thread; probe %.0f ms", s.probe.milliseconds);
+  std::snprintf(figure, sizeof figure, " on one thread; probe %.0f ms (%.0f ms of CPU)",
+                s.probe.milliseconds, s.probe.cpu_milliseconds);
   const std::string note = openblas_fallback_note(s);
   return line + figure + (note.empty() ? "" : "\n" + note);
 }

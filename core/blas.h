@@ -81,8 +81,9 @@ void select_gemm_backend(const std::string& name, const std::string& chosen_by);
 GemmSelection gemm_selection();
 /// The lines for a program's header: the backend, its library, who chose it and what the probe
 /// measured, e.g. "GEMM: onednn (oneDNN 2.6.3, avx512 kernels), chosen by the probe: onednn
-/// 201 GFLOP/s, openblas 108 GFLOP/s (OpenBLAS 0.3.21, core Haswell) on one thread; probe 14 ms",
-/// and on a second line OpenBLAS' fallback note when it has one (core/openblas_fallback.h).
+/// 201 GFLOP/s, openblas 108 GFLOP/s (OpenBLAS 0.3.21, core Haswell) on one thread; probe 62 ms (46
+/// ms of CPU)", and on a second line OpenBLAS' fallback note when it has one
+/// (core/openblas_fallback.h).
 std::string gemm_summary();
 
 }  // namespace normlab

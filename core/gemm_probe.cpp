@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <limits>
 
 #include "core/blas.h"
@@ -98,6 +99,12 @@ std::vector<float> product(const GemmBackend& backend, const Operands& o) {
   return c;
 }
 
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -106,6 +113,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 GemmProbe probe_gemm(std::span<const GemmBackend> backends) {
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = thread_cpu_seconds();
   Rng rng(2026);
   // Small products of every transpose, padded strides, alpha and beta not 1 or 0; then the
   // timed shapes as the step runs them (beta 1 for the gradient).
@@ -159,6 +167,7 @@ GemmProbe probe_gemm(std::span<const GemmBackend> backends) {
       probe.chosen = i;
   }
   probe.milliseconds = seconds_since(start) * 1e3;
+  probe.cpu_milliseconds = (thread_cpu_seconds() - cpu_start) * 1e3;
   return probe;
 }
 

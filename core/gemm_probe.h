@@ -50,6 +50,8 @@ struct GemmProbe {
   std::size_t chosen = 0;
   /// Wall time of the whole probe.
   double milliseconds = 0.0;
+  /// The probing thread's CPU time: the probe's cost, apart from waits for a busy core.
+  double cpu_milliseconds = 0.0;
 };
 
 /// Checks and times each backend (single-threaded OpenBLAS is the caller's concern) and chooses.

@@ -155,6 +155,8 @@ TEST_CASE("The probe checks every built backend against gemm_reference and times
   }
   CHECK(probe.chosen < built.size());
   CHECK(probe.milliseconds > 0.0);
+  CHECK(probe.cpu_milliseconds > 0.0);
+  CHECK(probe.cpu_milliseconds <= probe.milliseconds + 1.0);  // one thread: CPU <= wall
 }
 
 TEST_CASE("A backend with a wrong entry fails the check: never chosen, an error when named") {
