@@ -39,7 +39,7 @@ class Batcher {
     std::size_t next_batch = 0;      ///< the batch next() returns next, in [0, num_batches]
     std::vector<std::size_t> order;  ///< the current epoch's order; empty before the first epoch
     Rng::State rng{};                ///< the generator, as it is after drawing `order`
-    /// Every field equal.
+    /// The same epoch, batch, order and generator: the batches still to come are the same.
     bool operator==(const State&) const = default;
   };
 

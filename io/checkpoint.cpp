@@ -159,17 +159,6 @@ FitState fit_from_json(const json& fit, const std::string& where) {
   return s;
 }
 
-bool all_finite(const Tensor& t) {
-  return std::all_of(t.begin(), t.end(), [](float x) { return std::isfinite(x); });
-}
-
-bool model_finite(const Sequential& model) {
-  for (std::size_t i = 0; i < model.num_layers(); ++i)
-    for (const Variable& v : model.layer_variables(i))
-      if (!all_finite(*v.value)) return false;
-  return true;
-}
-
 // Removes every checkpoint in DIR other than `keep`, and what killed writers left behind.
 void remove_others(const fs::path& dir, const std::string& keep) {
   std::error_code ec;
@@ -315,59 +304,6 @@ Checkpoint load_checkpoint(Sequential& model, const fs::path& dir) {
   optimizer.set_iterations(iterations);
   model.rng().set_state(model_rng);
   return c;
-}
-
-CheckpointLock::CheckpointLock(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  check(!ec && fs::is_directory(dir),
-        dir.string() + ": cannot create the checkpoint folder" + (ec ? ": " + ec.message() : ""));
-  const fs::path file = dir / "lock";
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  check(fd_ >= 0, file.string() + ": cannot open it: " + std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    ::close(fd_);
-    check(error != EWOULDBLOCK, dir.string() + ": in use by another running normlab (it holds " +
-                                    file.string() + "); wait for it to end or use another folder");
-    throw Error(file.string() + ": cannot lock it: " + std::strerror(error));
-  }
-}
-
-CheckpointLock::~CheckpointLock() {
-  ::close(fd_);  // releases the lock
-}
-
-TrainingInterrupted::TrainingInterrupted(fs::path checkpoint, std::int64_t step)
-    : Error("interrupted after step " + std::to_string(step) + "; checkpoint written to " +
-            checkpoint.string()),
-      checkpoint_(std::move(checkpoint)),
-      step_(step) {}
-
-CheckpointWriter::CheckpointWriter(fs::path dir, std::int64_t every, json run,
-                                   const volatile std::sig_atomic_t* interrupt,
-                                   std::function<json()> metadata)
-    : dir_(std::move(dir)),
-      every_(every),
-      run_(std::move(run)),
-      interrupt_(interrupt),
-      metadata_(std::move(metadata)) {
-  check(every_ >= 0, "CheckpointWriter: every must be >= 0, got " + std::to_string(every_));
-}
-
-void CheckpointWriter::on_batch_end(Sequential& model, const StepInfo& step) {
-  const bool interrupted = interrupt_ != nullptr && *interrupt_ != 0;
-  const bool due = every_ > 0 ? step.step % every_ == 0 : step.batch + 1 == step.batches;
-  if (!due && !interrupted) return;
-  if (std::isfinite(step.batch_loss) && model_finite(model)) {
-    last_saved_ = save_checkpoint(model, model.fit_state(), dir_, run_,
-                                  metadata_ ? metadata_() : json::object());
-    last_step_ = step.step;
-  }
-  if (interrupted) {
-    check(!last_saved_.empty(), "interrupted before any checkpoint could be written");
-    throw TrainingInterrupted(last_saved_, last_step_);
-  }
 }
 
 }  // namespace normlab

@@ -36,8 +36,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "model/callbacks.h"
+#include "io/checkpoint_lock.h"
+#include "io/checkpoint_writer.h"
 #include "model/sequential.h"
 
 namespace normlab {
@@ -71,66 +71,5 @@ std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::pa
 /// truncated or malformed one is an Error naming the file and the field, and leaves the model
 /// as it was.
 Checkpoint load_checkpoint(Sequential& model, const std::filesystem::path& dir);
-
-/// Holds DIR/lock (an flock, released by the system when the process ends, however it ends)
-/// so that two runs never read and write one checkpoint folder at the same time.
-class CheckpointLock {
- public:
-  /// Creates DIR if needed and takes its lock; an Error when another process holds it.
-  explicit CheckpointLock(const std::filesystem::path& dir);
-  /// Releases the lock.
-  ~CheckpointLock();
-  CheckpointLock(const CheckpointLock&) = delete;             ///< held by one owner
-  CheckpointLock& operator=(const CheckpointLock&) = delete;  ///< held by one owner
-
- private:
-  int fd_ = -1;
-};
-
-/// Thrown by CheckpointWriter once it has saved the checkpoint an interrupt asked for: fit
-/// stops at once, without finishing the epoch. Its message says where the checkpoint is.
-class TrainingInterrupted : public Error {
- public:
-  /// `checkpoint`: the checkpoint written, after `step` steps.
-  TrainingInterrupted(std::filesystem::path checkpoint, std::int64_t step);
-  /// The checkpoint written.
-  const std::filesystem::path& checkpoint() const { return checkpoint_; }
-  /// The steps it holds.
-  std::int64_t step() const { return step_; }
-
- private:
-  std::filesystem::path checkpoint_;
-  std::int64_t step_;
-};
-
-/// @verbatim
-/// Saves a checkpoint into DIR every `every` optimizer steps, or after the last step of every
-/// epoch when `every` is 0 (Keras' BackupAndRestore, save_freq "epoch"). When `*interrupt`
-/// becomes non-zero (a signal handler sets it), the next step end writes a checkpoint and
-/// throws TrainingInterrupted. A step whose loss or any weight is not finite is never saved:
-/// DIR keeps the last good checkpoint.
-/// @endverbatim
-class CheckpointWriter : public Callback {
- public:
-  /// Checkpoints of the run described by `run` (see save_checkpoint) go to `dir`; `metadata`,
-  /// when given, is called at each save for the metadata to keep with the model.
-  CheckpointWriter(std::filesystem::path dir, std::int64_t every,
-                   nlohmann::json run = nlohmann::json::object(),
-                   const volatile std::sig_atomic_t* interrupt = nullptr,
-                   std::function<nlohmann::json()> metadata = {});
-  /// Saves when the step is due or an interrupt is pending.
-  void on_batch_end(Sequential& model, const StepInfo& step) override;
-  /// The last checkpoint this writer saved; empty before the first.
-  const std::filesystem::path& last_saved() const { return last_saved_; }
-
- private:
-  std::filesystem::path dir_;
-  std::int64_t every_;
-  nlohmann::json run_;
-  const volatile std::sig_atomic_t* interrupt_;
-  std::function<nlohmann::json()> metadata_;
-  std::filesystem::path last_saved_;
-  std::int64_t last_step_ = 0;
-};
 
 }  // namespace normlab

@@ -16,6 +16,7 @@
 #include "core/text.h"
 #include "data/csv.h"
 #include "data/generators.h"
+#include "io/compile_config.h"
 #include "io/model_file.h"
 #include "layers/presets.h"
 #include "model/csv_logger.h"
@@ -180,111 +181,6 @@ void read_data(const json& value, const fs::path& base_dir, TrainConfig& cfg) {
   cfg.label_columns = std::move(t.labels);
 }
 
-// ---- compile -------------------------------------------------------------------------------
-
-// Every name Keras accepts for a loss normlab has, string or class name -> make_loss() name.
-const std::map<std::string, std::string>& loss_names() {
-  static const std::map<std::string, std::string> names = {
-      {"mse", "mean_squared_error"},
-      {"mean_squared_error", "mean_squared_error"},
-      {"MeanSquaredError", "mean_squared_error"},
-      {"binary_crossentropy", "binary_crossentropy"},
-      {"BinaryCrossentropy", "binary_crossentropy"},
-      {"categorical_crossentropy", "categorical_crossentropy"},
-      {"CategoricalCrossentropy", "categorical_crossentropy"},
-      {"sparse_categorical_crossentropy", "sparse_categorical_crossentropy"},
-      {"SparseCategoricalCrossentropy", "sparse_categorical_crossentropy"}};
-  return names;
-}
-
-// The loss names a string may give (snake_case) or the class names of the object form.
-std::vector<std::string> loss_keys(bool class_names) {
-  std::vector<std::string> keys;
-  for (const auto& [key, name] : loss_names())
-    if ((std::isupper(static_cast<unsigned char>(key[0])) != 0) == class_names) keys.push_back(key);
-  return keys;
-}
-
-// "binary_crossentropy", or Keras' serialized loss object:
-//   {"class_name": "BinaryCrossentropy", "config": {"from_logits": true, "reduction": ...}}
-// compile.epsilon is Keras' backend epsilon() (keras.json's "epsilon"), the probabilities'
-// clipping bound.
-std::unique_ptr<Loss> read_loss(ConfigReader& compile) {
-  const std::string path = compile.path_of("loss");
-  const auto clip_epsilon =
-      static_cast<float>(compile.number("epsilon", kKerasEpsilon, 0.0, 0.5, true, true));
-  const json& v = compile.raw("loss");
-  if (v.is_null() || v.is_string()) {
-    if (v.is_null()) compile.fail("loss", "a loss such as \"binary_crossentropy\" or \"mse\"");
-    return make_loss(loss_names().at(compile.string("loss", "", loss_keys(false))), false,
-                     clip_epsilon);
-  }
-  if (!v.is_object())
-    compile.fail("loss",
-                 "a loss name or {\"class_name\": \"BinaryCrossentropy\", \"config\": {...}}");
-  ConfigReader outer(v, path);
-  const std::string class_name = outer.string("class_name", "", loss_keys(true));
-  if (class_name.empty())
-    outer.fail("class_name", "the loss class, such as \"BinaryCrossentropy\"");
-  const json config = outer.has("config") ? outer.raw("config") : json::object();
-  outer.ignore({"module", "registered_name"});
-  outer.finish();
-
-  const std::string name = loss_names().at(class_name);
-  ConfigReader c(config, path + ".config");
-  c.ignore({"name", "dtype", "fn"});
-  c.string("reduction", "sum_over_batch_size", {"sum_over_batch_size", "auto"});
-  bool from_logits = false;
-  if (name != "mean_squared_error") {
-    from_logits = c.boolean("from_logits", false);
-    if (c.integer("axis", -1, -1024, 1024) != -1) c.fail("axis", "-1 (the last axis)");
-    if (name == "sparse_categorical_crossentropy")
-      c.require_null({"ignore_class"}, "not supported by normlab");
-    else if (c.number("label_smoothing", 0.0, 0.0, 1.0) != 0.0)
-      c.fail("label_smoothing", "0 (label smoothing is not supported by normlab)");
-  }
-  c.finish();
-  return make_loss(name, from_logits, clip_epsilon);
-}
-
-std::vector<std::string> read_metrics(ConfigReader& compile, const Loss& loss) {
-  const json& v = compile.raw("metrics");
-  if (v.is_null()) return {};
-  if (!v.is_array()) compile.fail("metrics", "a list of metric names, such as [\"accuracy\"]");
-  std::vector<std::string> metrics;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const std::string at = compile.path_of("metrics") + "[" + std::to_string(i) + "]";
-    check(v[i].is_string(),
-          at + ": expected a metric name such as \"accuracy\", got " + describe_json(v[i]));
-    metrics.push_back(v[i].get<std::string>());
-    with_context(at, [&] { make_metric(metrics.back(), loss); });
-  }
-  return metrics;
-}
-
-// `preset`: the model's framework preset ("" for none), which also sets Adam's epsilon.
-void read_compile(const json& value, const std::string& preset, Sequential& model) {
-  if (value.is_null())
-    throw Error(
-        "compile: expected {\"optimizer\": ..., \"loss\": ..., \"metrics\": [...]}, got "
-        "nothing");
-  ConfigReader r(value, "compile");
-  if (!r.has("optimizer"))
-    r.fail("optimizer", "an optimizer: \"adam\", \"sgd\" or {\"class_name\": \"Adam\", ...}");
-  const json& optimizer_json = r.raw("optimizer");
-  auto optimizer = optimizer_from_json(
-      preset.empty() ? optimizer_json
-                     : apply_preset_to_optimizer(preset, optimizer_json, r.path_of("optimizer")),
-      r.path_of("optimizer"));
-  auto loss = read_loss(r);
-  const auto metrics = read_metrics(r, *loss);
-  // Keras' compile-config entries that change nothing here.
-  r.ignore({"run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"});
-  r.require_null({"loss_weights", "weighted_metrics"}, "not supported by normlab");
-  r.finish();
-  model.compile(std::move(optimizer), std::move(loss), metrics);
-}
-
 // ---- fit -----------------------------------------------------------------------------------
 
 // Keras' class_weight {class index: weight}; JSON keys are strings: {"0": 1.0, "1": 10.0}.
@@ -446,7 +342,7 @@ TrainConfig train_config_from_json(const json& config, const fs::path& base_dir,
   }
   const bool has_preset = model.is_object() && model.contains("preset") &&
                           model["preset"].is_string() && !model.contains("class_name");
-  read_compile(compile, has_preset ? model["preset"].get<std::string>() : "", cfg.model);
+  compile_from_config(compile, has_preset ? model["preset"].get<std::string>() : "", cfg.model);
   read_data(data, base_dir, cfg);
   return cfg;
 }

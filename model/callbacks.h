@@ -34,7 +34,8 @@ struct History {
   const std::vector<float>& operator[](const std::string& key) const;
   /// Epochs recorded.
   std::size_t epochs() const { return history.empty() ? 0 : history.begin()->second.size(); }
-  /// Every key and value equal.
+  /// The same keys with the same values, bit for bit: how a resumed fit's history is compared
+  /// with an uninterrupted one's.
   bool operator==(const History&) const = default;
 };
 
@@ -49,7 +50,8 @@ struct FitState {
   std::vector<std::array<double, 2>> metrics;  ///< each metric's accumulators (Metric::State)
   Batcher::State batcher;                      ///< the row order and the shuffling stream
   History history;                             ///< the epochs finished
-  /// Every field equal.
+  /// The same position, sums and states, field by field: a checkpoint's round trip gives back
+  /// an equal FitState.
   bool operator==(const FitState&) const = default;
 };
 

@@ -73,10 +73,11 @@ class Sequential {
  public:
   /// input_dim: the width of each input row; seed: the stream that initializes the weights.
   explicit Sequential(std::size_t input_dim = 0, std::uint64_t seed = 0);
-  /// Models move; they are not copied.
+  ///@{
+  /// Models move (a model owns its layers, optimizer and buffers); they are not copied.
   Sequential(Sequential&&) = default;
-  /// Move assignment.
   Sequential& operator=(Sequential&&) = default;
+  ///@}
 
   /// Builds the layer for the current output width and appends it; returns it.
   Layer& add(std::unique_ptr<Layer> layer);
