@@ -188,6 +188,9 @@ History Sequential::fit(const Dataset& data_in, FitOptions o) {
     s.batch = 0;
     for (auto* c : callbacks) c->on_epoch_end(*this, finished, logs);
   }
+  // Keras swaps an optimizer's moving averages of the weights in once training ends (use_ema),
+  // before on_train_end, so a PreciseBN callback recalibrates for the averaged weights.
+  if (o.epochs > 0) optimizer().finalize_variable_values(trainable_variables());
   for (auto* c : callbacks) c->on_train_end(*this);
   return std::move(s.history);
 }

@@ -87,4 +87,10 @@ void PreciseBN::on_epoch_end(Sequential& model, int epoch, const Logs&) {
   recalibrate_batchnorm(model, *x_, options_);
 }
 
+void PreciseBN::on_train_end(Sequential& model) {
+  if (!model.optimizer().options().use_ema) return;
+  check(x_ != nullptr, "PreciseBN: no training data was given to recalibrate on (set_data)");
+  recalibrate_batchnorm(model, *x_, options_);
+}
+
 }  // namespace normlab

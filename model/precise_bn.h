@@ -69,7 +69,8 @@ void recalibrate_batchnorm(Sequential& model, const Tensor& x, RecalibrateOption
 /// The fit callback {"class_name": "PreciseBN", "config": {"every_epochs": 1, "batches": 0,
 /// "batch_size": 32}}: after every `every_epochs`-th epoch, recalibrate_batchnorm on the
 /// training inputs, so that later evaluations and the saved model use population statistics
-/// (this epoch's val_* logs come before it, as in fit).
+/// (this epoch's val_* logs come before it, as in fit); and once more at the end with
+/// averaged weights.
 class PreciseBN final : public Callback {
  public:
   /// Every `every_epochs` (> 0) epochs, on the data set_data() gives.
@@ -78,6 +79,10 @@ class PreciseBN final : public Callback {
   void set_data(const Tensor& x) { x_ = &x; }
   /// Recalibrates after epochs every_epochs - 1, 2 every_epochs - 1, ... (0-based).
   void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
+  /// With an optimizer that averages the weights (use_ema), fit has just swapped the averages
+  /// in, and moving statistics gathered with the last weights no longer match them (the
+  /// pitfall of stochastic weight averaging): recalibrates once more.
+  void on_train_end(Sequential& model) override;
 
  private:
   int every_epochs_;

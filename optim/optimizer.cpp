@@ -30,6 +30,10 @@ Optimizer::Optimizer(OptimizerOptions options) : options_(std::move(options)) {
           std::string(name) + " must be > 0 when set, got " + format_float(bound));
   check((o.clipnorm > 0) + (o.global_clipnorm > 0) + (o.clipvalue > 0) <= 1,
         "only one of clipnorm, global_clipnorm and clipvalue can be set");
+  check(o.ema_momentum >= 0.0f && o.ema_momentum <= 1.0f,
+        "ema_momentum must be in [0, 1], got " + format_float(o.ema_momentum));
+  check(o.ema_overwrite_frequency >= 0, "ema_overwrite_frequency must be >= 1 when set, got " +
+                                            std::to_string(o.ema_overwrite_frequency));
   for (const std::string& pattern : o.exclude_from_weight_decay) {
     try {
       excluded_.emplace_back(pattern);
@@ -56,6 +60,12 @@ nlohmann::json Optimizer::get_config() const {
   if (options_.clipvalue > 0) config["clipvalue"] = options_.clipvalue;
   if (!options_.exclude_from_weight_decay.empty())
     config["exclude_from_weight_decay"] = options_.exclude_from_weight_decay;
+  if (options_.use_ema) {
+    config["use_ema"] = true;
+    config["ema_momentum"] = options_.ema_momentum;
+    if (options_.ema_overwrite_frequency > 0)
+      config["ema_overwrite_frequency"] = options_.ema_overwrite_frequency;
+  }
   return config;
 }
 
@@ -85,7 +95,30 @@ void Optimizer::apply(const std::vector<Variable>& vars) {
   begin_step(t);
   for (std::size_t i = 0; i < vars.size(); ++i)
     update(vars[i], per_var ? &slots_[i * per_var] : nullptr, t);
+  if (options_.use_ema) update_averages(vars);
   iterations_ = t;
+}
+
+void Optimizer::update_averages(const std::vector<Variable>& vars) {
+  // Keras: the first step copies the weights (momentum 0), later ones blend them in.
+  const float mu = iterations_ == 0 ? 0.0f : options_.ema_momentum;
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    float* a = averages_[i].data();
+    const float* w = vars[i].value->data();
+    parallel_for(averages_[i].size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t j = begin; j < end; ++j) a[j] = mu * a[j] + (1.0f - mu) * w[j];
+    });
+  }
+  const std::int64_t every = options_.ema_overwrite_frequency;
+  if (every > 0 && (iterations_ + 1) % every == 0) finalize_variable_values(vars);
+}
+
+void Optimizer::finalize_variable_values(const std::vector<Variable>& vars) {
+  if (!options_.use_ema || averages_.empty()) return;
+  check(vars.size() == averages_.size(),
+        class_name() + ": finalize_variable_values got " + std::to_string(vars.size()) +
+            " variables, but its averages were made for " + std::to_string(averages_.size()));
+  for (std::size_t i = 0; i < vars.size(); ++i) *vars[i].value = averages_[i];
 }
 
 namespace {
@@ -151,6 +184,8 @@ void Optimizer::build_slots(const std::vector<Variable>& vars) {
   for (const auto& v : vars)
     for (std::size_t s = 0; s < slots_per_variable_; ++s)
       slots_.emplace_back(v.value->rows(), v.value->cols(), slot_initial_value(s));
+  if (options_.use_ema)
+    for (const auto& v : vars) averages_.emplace_back(v.value->rows(), v.value->cols(), 0.0f);
   for (const auto& v : vars)
     decayed_.push_back(std::none_of(excluded_.begin(), excluded_.end(), [&](const std::regex& r) {
       return std::regex_search(v.name, r);
@@ -163,6 +198,8 @@ std::vector<Variable> Optimizer::slot_variables() {
   for (std::size_t i = 0; i < slots_.size(); ++i)
     out.push_back({names[i % names.size()] + "/" + std::to_string(i / names.size()), &slots_[i],
                    nullptr, false});
+  for (std::size_t i = 0; i < averages_.size(); ++i)
+    out.push_back({"average/" + std::to_string(i), &averages_[i], nullptr, false});
   return out;
 }
 

@@ -10,6 +10,9 @@
 ///   2. weight decay wd      w <- w - w wd lr                every variable not excluded
 /// lr is the constant learning rate or a schedule's value at the step count (schedules.h).
 ///   3. the optimizer's own update of each variable, t = iterations + 1 (t = 1 at first)
+///   4. use_ema:             a <- mu a + (1 - mu) w,  mu = ema_momentum (0 at the first step)
+///                           w <- a every ema_overwrite_frequency steps, and at the end of fit
+///                           (finalize_variable_values)
 /// @endverbatim
 /// Clipping rewrites the gradients in place. The optimizer keeps its per-variable state (slots:
 /// Adam's m and v, SGD's velocity) in the order of `vars`, so every call must pass the same
@@ -44,6 +47,10 @@ struct OptimizerOptions {
   std::vector<std::string> exclude_from_weight_decay;
   /// When set, the learning rate of each step, in place of the optimizer's constant one.
   std::shared_ptr<const LearningRateSchedule> learning_rate_schedule;
+  /// Keep an exponential moving average of every variable (step 4 above).
+  bool use_ema = false;
+  float ema_momentum = 0.99f;                ///< mu in step 4.
+  std::int64_t ema_overwrite_frequency = 0;  ///< 0: only at the end of fit.
 };
 
 /// Where epsilon enters an adaptive update: Keras' form, or PyTorch's (torch.optim), each
@@ -71,13 +78,17 @@ class Optimizer {
 
   /// One update of every variable in `vars`, the same ones in the same order every call.
   void apply(const std::vector<Variable>& vars);
+  /// With use_ema, copies the moving averages into `vars` (Keras calls it when fit ends);
+  /// otherwise nothing. Moving statistics computed with the last weights are then stale:
+  /// PreciseBN recalibrates them (model/precise_bn.h).
+  void finalize_variable_values(const std::vector<Variable>& vars);
 
   /// Steps taken so far (Keras' `iterations`); the next step is iterations() + 1.
   std::int64_t iterations() const { return iterations_; }
   /// Restores the step count (a resumed checkpoint).
   void set_iterations(std::int64_t iterations) { iterations_ = iterations; }
-  /// Every slot as a named variable ("m/3": Adam's first moment of variable 3), for checkpoints;
-  /// none before the slots are made.
+  /// Every slot as a named variable ("m/3": Adam's first moment of variable 3), then with use_ema
+  /// the averages ("average/3"), for checkpoints; none before the slots are made.
   std::vector<Variable> slot_variables();
   /// Makes the slots for `vars` as the first apply() would, unless they exist: a restored
   /// optimizer state is then copied into slot_variables().
@@ -105,10 +116,12 @@ class Optimizer {
  private:
   void clip_gradients(const std::vector<Variable>& vars) const;
   void decay_weights(const std::vector<Variable>& vars);
+  void update_averages(const std::vector<Variable>& vars);
 
   OptimizerOptions options_;
   std::vector<std::regex> excluded_;  ///< options_.exclude_from_weight_decay, compiled
   std::vector<char> decayed_;         ///< per variable of apply(): weight decay applies (made once)
+  std::vector<Tensor> averages_;      ///< with use_ema, one per variable
 };
 
 }  // namespace normlab

@@ -35,7 +35,7 @@ EpsilonPlacement placement(ConfigReader& r) {
 }
 
 // Keras' base-optimizer arguments. Settings that do not change the update normlab computes are
-// accepted; use_ema and gradient accumulation are refused rather than ignored.
+// accepted; gradient accumulation is refused rather than ignored.
 OptimizerOptions read_options(ConfigReader& r, std::optional<float> weight_decay) {
   r.ignore({"name", "is_legacy_optimizer", "jit_compile", "loss_scale_factor", "decay"});
   r.require_null({"gradient_accumulation_steps"}, "not supported by normlab");
@@ -64,8 +64,9 @@ OptimizerOptions read_options(ConfigReader& r, std::optional<float> weight_decay
       o.exclude_from_weight_decay.push_back(pattern.get<std::string>());
     }
   }
-  if (r.boolean("use_ema", false)) r.fail("use_ema", "false (not supported by normlab)");
-  r.ignore({"ema_momentum", "ema_overwrite_frequency"});
+  o.use_ema = r.boolean("use_ema", false);
+  o.ema_momentum = static_cast<float>(r.number("ema_momentum", o.ema_momentum, 0, 1));
+  o.ema_overwrite_frequency = r.integer("ema_overwrite_frequency", 0, 1, std::int64_t{1} << 40);
   return o;
 }
 

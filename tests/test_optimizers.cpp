@@ -88,6 +88,10 @@ TEST_CASE("every optimizer follows its golden trajectory") {
         check_close(run.gamma, c["steps"][s]["gamma"], "step " + std::to_string(s + 1));
       }
       CHECK(optimizer->iterations() == static_cast<std::int64_t>(c["steps"].size()));
+      optimizer->finalize_variable_values(vars);  // the averages with use_ema, else nothing
+      const json& final = c.contains("finalized") ? c["finalized"] : c["steps"].back();
+      check_close(run.kernel, final["kernel"], "finalized");
+      check_close(run.gamma, final["gamma"], "finalized");
       // Serialized and read back, the optimizer is the same.
       CHECK(optimizer_from_json(optimizer_to_json(*optimizer), id)->get_config() ==
             optimizer->get_config());

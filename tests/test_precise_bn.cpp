@@ -183,3 +183,44 @@ TEST_CASE("the PreciseBN fit callback recalibrates on the training inputs after 
   CHECK_THROWS_WITH_AS(train_config_from_json(bad, "", "test"),
                        doctest::Contains("fit.callbacks[0].config.every_epochs"), Error);
 }
+
+TEST_CASE("with use_ema, fit ends on the averaged weights and PreciseBN recalibrates for them") {
+  // Keras' finalize_variable_values swaps the optimizer's moving averages of the weights in when
+  // fit ends; moving statistics gathered with the last weights then belong to another network.
+  nlohmann::json config = nlohmann::json::parse(R"({
+    "model": {"input_dim": 10, "layers": [
+      {"class_name": "Dense", "config": {"units": 6}},
+      {"class_name": "BatchNormalization", "config": {"momentum": 0.9}},
+      {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}]},
+    "compile": {"optimizer": {"class_name": "Adam", "config":
+                  {"learning_rate": 0.05, "use_ema": true, "ema_momentum": 0.9}},
+                "loss": "binary_crossentropy"},
+    "data": {"train": {"generator": "imbalanced", "seed": 3}},
+    "fit": {"batch_size": 64, "epochs": 2, "verbose": 0}})");
+  auto worst_gap = [](TrainConfig& cfg) {
+    const PopulationMoments m = layer_input_moments(cfg.model, cfg.train.x, 1);
+    const auto& bn = dynamic_cast<const BatchNormalization&>(cfg.model.layer(1));
+    double worst = 0.0;
+    for (std::size_t j = 0; j < 6; ++j)
+      worst =
+          std::max(worst, std::abs(bn.moving_mean[j] - m.mean[j]) / (1.0 + std::abs(m.mean[j])));
+    return worst;
+  };
+  TrainConfig plain = train_config_from_json(config, "", "test");
+  plain.model.fit(plain.train, plain.fit_options());
+  // The weights are the averages the optimizer kept.
+  std::size_t averages = 0;
+  const auto& vars = plain.model.trainable_variables();
+  for (const Variable& slot : plain.model.optimizer().slot_variables()) {
+    if (!slot.name.starts_with("average/")) continue;
+    const Tensor& w = *vars[averages++].value;
+    for (std::size_t i = 0; i < w.size(); ++i) CHECK(w.data()[i] == slot.value->data()[i]);
+  }
+  CHECK(averages == vars.size());
+  CHECK(worst_gap(plain) > 1e-2);  // the pitfall: stale moving statistics
+
+  config["fit"]["callbacks"] = {{{"class_name", "PreciseBN"}, {"config", {{"every_epochs", 1}}}}};
+  TrainConfig precise = train_config_from_json(config, "", "test");
+  precise.model.fit(precise.train, precise.fit_options());
+  CHECK(worst_gap(precise) < 1e-5);
+}

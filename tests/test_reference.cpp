@@ -255,8 +255,8 @@ TEST_CASE("reference harness: what it cannot run is a failure and never a skip")
     expect_in_detail = "ftrl";
   }
   SUBCASE("unsupported optimizer setting") {
-    c["training"]["optimizer"]["use_ema"] = true;
-    expect_in_detail = "use_ema";
+    c["training"]["optimizer"]["ema_overwrite_frequency"] = 0;
+    expect_in_detail = "ema_overwrite_frequency";
   }
   SUBCASE("gradient accumulation") {
     c = load(kAdam);

@@ -161,6 +161,15 @@ class Keras:
             self.u_product *= b1 * (1 - 0.5 * 0.96 ** (self.iterations + 1))
         for k in NAMES:
             w[k] = self.update(k, w[k], grads[k], self.lr)
+        if c.get("use_ema"):  # base_optimizer._update_model_variables_moving_average
+            mom = 0.0 if self.iterations == 0 else c.get("ema_momentum", 0.99)
+            for k in NAMES:
+                avg = self.state[k].get("ema", torch.zeros_like(w[k]))
+                self.state[k]["ema"] = mom * avg + (1 - mom) * w[k]
+            f = c.get("ema_overwrite_frequency")
+            if f and (self.iterations + 1) % f == 0:
+                for k in NAMES:
+                    w[k] = self.state[k]["ema"].clone()
         self.iterations += 1
         return grads
 
@@ -252,7 +261,10 @@ def run_keras(name, cfg):
         if s == 0:
             applied = grads
         out.append({k: w[k].tolist() for k in NAMES})
-    return out, {k: applied[k].tolist() for k in NAMES}
+    finalized = None
+    if cfg.get("use_ema"):  # finalize_variable_values: the averages replace the weights
+        finalized = {k: opt.state[k]["ema"].tolist() for k in NAMES}
+    return out, {k: applied[k].tolist() for k in NAMES}, finalized
 
 
 # ---- torch.optim -------------------------------------------------------------------------------
@@ -287,9 +299,11 @@ cases = []
 
 
 def keras_case(case_id, name, cfg, cls, torch_check=None):
-    steps, applied = run_keras(name.lower(), cfg)
+    steps, applied, finalized = run_keras(name.lower(), cfg)
     case = {"id": case_id, "optimizer": {"class_name": cls, "config": cfg},
             "produced_by": "Keras 3 formulas in torch float64", "steps": steps}
+    if finalized:
+        case["finalized"] = finalized
     if any(cfg.get(k) for k in ("clipnorm", "global_clipnorm", "clipvalue")):
         case["first_step_applied_grads"] = applied
     if torch_check:
@@ -338,6 +352,11 @@ keras_case("sgd_exponential_decay_weight_decay", "sgd",
                               "config": {"initial_learning_rate": 0.1, "decay_steps": 2,
                                          "decay_rate": 0.5}},
             "momentum": 0.9, "weight_decay": 0.25}, "SGD")
+keras_case("adam_ema", "adam", {"learning_rate": 0.05, "use_ema": True, "ema_momentum": 0.5},
+           "Adam")
+keras_case("sgd_ema_overwrite_every_4", "sgd",
+           {"learning_rate": 0.1, "momentum": 0.9, "use_ema": True, "ema_momentum": 0.75,
+            "ema_overwrite_frequency": 4}, "SGD")
 keras_case("adamw_cosine_warmup", "adamw",
            {"learning_rate": {"class_name": "CosineDecay",
                               "config": {"initial_learning_rate": 0.0, "decay_steps": 4,
