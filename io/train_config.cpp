@@ -20,8 +20,10 @@
 #include "io/model_file.h"
 #include "layers/presets.h"
 #include "model/csv_logger.h"
+#include "model/early_stopping.h"
 #include "model/losses.h"
 #include "model/precise_bn.h"
+#include "model/reduce_lr_on_plateau.h"
 #include "model/step_logger.h"
 #include "optim/registry.h"
 
@@ -268,12 +270,48 @@ std::unique_ptr<Callback> precise_bn_from(ConfigReader& r, const fs::path&) {
   return std::make_unique<PreciseBN>(every, options);
 }
 
+// EarlyStopping and ReduceLROnPlateau with Keras' argument names and defaults; a constructor's
+// check names no field, so the settings are checked here.
+std::string monitor_mode(ConfigReader& r) {
+  return r.string("mode", "auto", {"auto", "min", "max"});
+}
+
+std::unique_ptr<Callback> early_stopping_from(ConfigReader& r, const fs::path&) {
+  EarlyStoppingConfig c;
+  c.monitor = r.string("monitor", c.monitor);
+  c.min_delta = r.number("min_delta", 0.0, -1e30, 1e30);
+  c.patience = static_cast<int>(r.integer("patience", 0, 0, kMaxCount));
+  c.mode = monitor_mode(r);
+  if (r.has("baseline")) c.baseline = r.number("baseline", 0.0, -1e30, 1e30);
+  r.raw("baseline");
+  c.restore_best_weights = r.boolean("restore_best_weights", false);
+  c.start_from_epoch = static_cast<int>(r.integer("start_from_epoch", 0, 0, kMaxCount));
+  c.verbose = static_cast<int>(r.integer("verbose", 0, 0, 2));
+  try {
+    return std::make_unique<EarlyStopping>(c);
+  } catch (const Error& e) {
+    r.fail("monitor", std::string("a key whose direction is known, or a mode (") + e.what() + ")");
+  }
+}
+
+std::unique_ptr<Callback> reduce_lr_on_plateau_from(ConfigReader& r, const fs::path&) {
+  ReduceLROnPlateauConfig c;
+  c.monitor = r.string("monitor", c.monitor);
+  c.factor = r.number("factor", c.factor, 0, 1, true, true);
+  c.patience = static_cast<int>(r.integer("patience", c.patience, 0, kMaxCount));
+  c.mode = monitor_mode(r);
+  c.min_delta = r.number("min_delta", c.min_delta, -1e30, 1e30);
+  c.cooldown = static_cast<int>(r.integer("cooldown", 0, 0, kMaxCount));
+  c.min_lr = r.number("min_lr", 0.0, 0, 1e9);
+  c.verbose = static_cast<int>(r.integer("verbose", 0, 0, 2));
+  return std::make_unique<ReduceLROnPlateau>(c);
+}
+
 const std::map<std::string, CallbackFactory>& callback_factories() {
   static const std::map<std::string, CallbackFactory> table = {
-      {"CSVLogger", csv_logger_from},
-      {"PreciseBN", precise_bn_from},
-      {"StepLogger", step_logger_from},
-      {"TerminateOnNaN", terminate_on_nan_from}};
+      {"CSVLogger", csv_logger_from},   {"EarlyStopping", early_stopping_from},
+      {"PreciseBN", precise_bn_from},   {"ReduceLROnPlateau", reduce_lr_on_plateau_from},
+      {"StepLogger", step_logger_from}, {"TerminateOnNaN", terminate_on_nan_from}};
   return table;
 }
 

@@ -46,13 +46,24 @@ Optimizer::Optimizer(OptimizerOptions options) : options_(std::move(options)) {
 
 float Optimizer::learning_rate() const {
   const auto& schedule = options_.learning_rate_schedule;
-  return schedule ? static_cast<float>((*schedule)(iterations_)) : configured_learning_rate();
+  if (schedule) return static_cast<float>((*schedule)(iterations_));
+  return learning_rate_.value_or(configured_learning_rate());
+}
+
+void Optimizer::set_learning_rate(float learning_rate) {
+  check(!options_.learning_rate_schedule,
+        class_name() + ": its learning rate is a schedule and cannot be set");
+  check(learning_rate > 0.0f && std::isfinite(learning_rate),
+        class_name() + ": learning_rate must be > 0, got " + format_float(learning_rate));
+  learning_rate_ = learning_rate;
 }
 
 nlohmann::json Optimizer::get_config() const {
   nlohmann::json config = own_config();
   if (options_.learning_rate_schedule)
     config["learning_rate"] = schedule_to_json(*options_.learning_rate_schedule);
+  else if (learning_rate_)
+    config["learning_rate"] = *learning_rate_;
   // Only the options that are set, so an optimizer without them serializes as before.
   if (options_.weight_decay) config["weight_decay"] = *options_.weight_decay;
   if (options_.clipnorm > 0) config["clipnorm"] = options_.clipnorm;

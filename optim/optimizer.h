@@ -73,6 +73,9 @@ class Optimizer {
   nlohmann::json get_config() const;
   /// The learning rate of the next step: the schedule's at iterations(), else the constant one.
   float learning_rate() const;
+  /// Replaces the constant learning rate from the next step on (ReduceLROnPlateau); an
+  /// optimizer whose learning rate is a schedule refuses, as Keras does.
+  void set_learning_rate(float learning_rate);
   /// The clipping and weight-decay options.
   const OptimizerOptions& options() const { return options_; }
 
@@ -119,9 +122,10 @@ class Optimizer {
   void update_averages(const std::vector<Variable>& vars);
 
   OptimizerOptions options_;
-  std::vector<std::regex> excluded_;  ///< options_.exclude_from_weight_decay, compiled
-  std::vector<char> decayed_;         ///< per variable of apply(): weight decay applies (made once)
-  std::vector<Tensor> averages_;      ///< with use_ema, one per variable
+  std::optional<float> learning_rate_;  ///< set_learning_rate's, over the configured one
+  std::vector<std::regex> excluded_;    ///< options_.exclude_from_weight_decay, compiled
+  std::vector<char> decayed_;     ///< per variable of apply(): weight decay applies (made once)
+  std::vector<Tensor> averages_;  ///< with use_ema, one per variable
 };
 
 }  // namespace normlab

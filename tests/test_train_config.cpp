@@ -326,9 +326,9 @@ TEST_CASE("train config: CSV data, relative paths and label columns") {
 }
 
 TEST_CASE("train config errors: callbacks") {
-  CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "EarlyStopping"}]}})")) ==
-        "fit.callbacks[0].class_name: unknown callback 'EarlyStopping'; expected one of "
-        "CSVLogger, PreciseBN, StepLogger, TerminateOnNaN");
+  CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "ModelCheckpoint"}]}})")) ==
+        "fit.callbacks[0].class_name: unknown callback 'ModelCheckpoint'; expected one of "
+        "CSVLogger, EarlyStopping, PreciseBN, ReduceLROnPlateau, StepLogger, TerminateOnNaN");
   CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "CSVLogger"}]}})")) ==
         "fit.callbacks[0].config.filename: expected a file name, got nothing");
   CHECK(error_of(patched(R"({"fit": {"callbacks": [{"class_name": "CSVLogger", "config":
