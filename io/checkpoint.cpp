@@ -264,8 +264,9 @@ Checkpoint load_checkpoint(Sequential& model, const fs::path& dir) {
     c.run = member(training, "run", "");
     model_rng = rng_state_at(training, "model_rng", "");
     const json& opt = member(training, "optimizer", "");
-    if (member(opt, "class_name", "optimizer") != optimizer.class_name())
-      fail("optimizer.class_name", "\"" + optimizer.class_name() + "\" (the model's optimizer)",
+    const std::string class_name = optimizer.class_name();
+    if (member(opt, "class_name", "optimizer") != class_name)
+      fail("optimizer.class_name", "\"" + class_name + "\" (the model's optimizer)",
            opt["class_name"]);
     iterations = static_cast<std::int64_t>(unsigned_at(opt, "iterations", "optimizer"));
     // The model's optimizer makes its slots as its first step would, then checks them against
