@@ -76,6 +76,7 @@ team_under_tsan() {
   # shellcheck disable=SC2046  # pkg-config's flags are words
   clang++-14 -std=c++20 -O1 -g -fsanitize=thread -I. tests/tsan/team_stress.cpp \
     core/parallel.cpp core/blas.cpp core/gemm_backend.cpp core/gemm_probe.cpp core/rng.cpp \
+    core/openblas_fallback.cpp core/cpu_isa.cpp \
     -o build-tsan/team_stress $(pkg-config --cflags --libs openblas)
   build-tsan/team_stress
 }
