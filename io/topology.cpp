@@ -282,7 +282,10 @@ Sequential sequential_from_topology(const json& topology, const std::string& pat
   // Dense (in * out + out) and BatchNormalization (4 * in, out = in). Below: a layer that
   // changes the width (Dense) holds an in x out kernel.
   std::size_t floats = 0, kernels = 0;
-  for (auto& [layer, path_i] : parsed) {
+  for (auto& entry : parsed) {
+    // Named references rather than a structured binding, which clang 14's lambdas cannot capture.
+    std::unique_ptr<Layer>& layer = entry.layer;
+    const std::string& path_i = entry.path;
     const std::size_t in = model.output_dim();
     const std::size_t out = layer->output_dim() > 0 ? layer->output_dim() : in;
     floats += (in + 4) * out;  // in, out <= 2^24: no overflow
