@@ -8,11 +8,10 @@
 namespace normlab {
 
 double Monitor::value(const Logs& logs, const std::string& who) const {
-  std::string keys;
-  for (const auto& [name, v] : logs) {
+  for (const auto& [name, v] : logs)
     if (name == key) return v;
-    keys += (keys.empty() ? "" : ", ") + name;
-  }
+  std::string keys;
+  for (const auto& entry : logs) keys += (keys.empty() ? "" : ", ") + entry.first;
   throw Error(who + ": monitor '" + key + "' is not in the epoch's logs (" + keys + ")" +
               (key.starts_with("val_") ? "; give fit validation data, or monitor another" : ""));
 }

@@ -26,7 +26,7 @@ nlohmann::json Adadelta::own_config() const {
 void Adadelta::update(const Variable& var, Tensor* slots, std::int64_t) {
   float *w = var.value->data(), *acc_g = slots[0].data(), *acc_d = slots[1].data();
   const float* g = var.grad->data();
-  const float lr = learning_rate(), rho = config_.rho, eps = config_.epsilon;
+  const float lr = step_learning_rate_, rho = config_.rho, eps = config_.epsilon;
   parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       acc_g[i] = rho * acc_g[i] + (1.0f - rho) * (g[i] * g[i]);

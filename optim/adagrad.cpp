@@ -28,7 +28,7 @@ nlohmann::json Adagrad::own_config() const {
 void Adagrad::update(const Variable& var, Tensor* slots, std::int64_t) {
   float *w = var.value->data(), *acc = slots[0].data();
   const float* g = var.grad->data();
-  const float lr = learning_rate(), eps = config_.epsilon;
+  const float lr = step_learning_rate_, eps = config_.epsilon;
   const bool keras = config_.epsilon_placement == EpsilonPlacement::Keras;
   parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {

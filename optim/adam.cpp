@@ -73,7 +73,8 @@ void Adam::update(const Variable& var, Tensor* slots, std::int64_t t) {
   // Both placements as w -= alpha m / (sqrt(v) + eps_hat):
   //   keras:   alpha = lr sqrt(c2) / c1, eps_hat = eps
   //   pytorch: the same alpha, eps_hat = eps sqrt(c2)   (multiply through by sqrt(c2))
-  const float alpha = static_cast<float>(learning_rate() * std::sqrt(correction2) / correction1);
+  const float alpha =
+      static_cast<float>(step_learning_rate_ * std::sqrt(correction2) / correction1);
   const float eps = config_.epsilon_placement == EpsilonPlacement::Keras
                         ? config_.epsilon
                         : static_cast<float>(config_.epsilon * std::sqrt(correction2));

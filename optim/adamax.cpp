@@ -29,7 +29,7 @@ nlohmann::json Adamax::own_config() const {
 }
 
 void Adamax::update(const Variable& var, Tensor* slots, std::int64_t t) {
-  const float step = static_cast<float>(learning_rate() /
+  const float step = static_cast<float>(step_learning_rate_ /
                                         (1.0 - std::pow(config_.beta_1, static_cast<double>(t))));
   const float b2 = config_.beta_2, one_minus_b1 = 1.0f - config_.beta_1;
   const bool keras = config_.epsilon_placement == EpsilonPlacement::Keras;

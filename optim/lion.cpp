@@ -26,7 +26,7 @@ nlohmann::json Lion::own_config() const {
 void Lion::update(const Variable& var, Tensor* slots, std::int64_t) {
   float *w = var.value->data(), *m = slots[0].data();
   const float* g = var.grad->data();
-  const float lr = learning_rate(), b1 = config_.beta_1, b2 = config_.beta_2;
+  const float lr = step_learning_rate_, b1 = config_.beta_1, b2 = config_.beta_2;
   parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       const float c = m[i] * b1 + g[i] * (1.0f - b1);

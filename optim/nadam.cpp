@@ -50,7 +50,7 @@ void Nadam::update(const Variable& var, Tensor* slots, std::int64_t t) {
   const float a = static_cast<float>(u_next / (1.0 - product_ * u_next));
   const float b = static_cast<float>((1.0 - u_t) / (1.0 - product_));
   const float c2 = static_cast<float>(1.0 - std::pow(config_.beta_2, static_cast<double>(t)));
-  const float lr = learning_rate(), eps = config_.epsilon;
+  const float lr = step_learning_rate_, eps = config_.epsilon;
   const float one_minus_b1 = 1.0f - config_.beta_1, one_minus_b2 = 1.0f - config_.beta_2;
   float *w = var.value->data(), *m = slots[0].data(), *v = slots[1].data();
   const float* g = var.grad->data();

@@ -101,6 +101,7 @@ void Optimizer::apply(const std::vector<Variable>& vars) {
     }
   }
   const std::int64_t t = iterations_ + 1;
+  step_learning_rate_ = learning_rate();
   clip_gradients(vars);
   decay_weights(vars);
   begin_step(t);
@@ -178,7 +179,7 @@ void Optimizer::clip_gradients(const std::vector<Variable>& vars) const {
 void Optimizer::decay_weights(const std::vector<Variable>& vars) {
   if (!options_.weight_decay) return;
   // Keras: w <- w - w * wd * lr, with the learning rate of this step.
-  const float wd = *options_.weight_decay, lr = learning_rate();
+  const float wd = *options_.weight_decay, lr = step_learning_rate_;
   for (std::size_t i = 0; i < vars.size(); ++i) {
     if (!decayed_[i]) continue;
     float* w = vars[i].value->data();

@@ -115,6 +115,8 @@ class Optimizer {
   std::int64_t iterations_ = 0;
   std::vector<Tensor> slots_;  ///< slot_names().size() tensors per variable, variable-major
   std::size_t slots_per_variable_ = 0;  ///< slot_names().size(), read once with the slots
+  /// learning_rate() of the step apply() is taking, evaluated once per step for every update.
+  float step_learning_rate_ = 0.0f;
 
  private:
   void clip_gradients(const std::vector<Variable>& vars) const;

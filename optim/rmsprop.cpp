@@ -44,7 +44,7 @@ void RMSprop::update(const Variable& var, Tensor* slots, std::int64_t) {
   float* mom = c.momentum > 0.0f ? slots[1].data() : nullptr;
   float* avg = c.centered ? slots[c.momentum > 0.0f ? 2 : 1].data() : nullptr;
   const bool keras = c.epsilon_placement == EpsilonPlacement::Keras;
-  const float lr = learning_rate();
+  const float lr = step_learning_rate_;
   parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       v[i] = c.rho * v[i] + (1.0f - c.rho) * (g[i] * g[i]);

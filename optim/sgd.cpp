@@ -29,7 +29,7 @@ void SGD::update(const Variable& var, Tensor* slots, std::int64_t) {
   float* w = var.value->data();
   const float* g = var.grad->data();
   float* velocity = slots ? slots[0].data() : nullptr;
-  const float lr = learning_rate(), mu = config_.momentum;
+  const float lr = step_learning_rate_, mu = config_.momentum;
   const bool nesterov = config_.nesterov;
   parallel_for(var.value->size(), kElementGrain, [&](std::size_t begin, std::size_t end) {
     if (velocity == nullptr) {

@@ -547,14 +547,6 @@ json read_optimizer(const json& v) {
   std::string name = v["name"].get<std::string>();
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  const std::map<std::string, std::string> classes = {
-      {"adam", "Adam"},       {"adamw", "AdamW"},       {"sgd", "SGD"},
-      {"rmsprop", "RMSprop"}, {"nadam", "Nadam"},       {"adagrad", "Adagrad"},
-      {"adamax", "Adamax"},   {"adadelta", "Adadelta"}, {"lion", "Lion"}};
-  check(classes.count(name), "training.optimizer.name: unknown optimizer " +
-                                 describe_json(v["name"]) +
-                                 "; expected one of adam, adamw, sgd, rmsprop, nadam, adagrad, "
-                                 "adamax, adadelta, lion");
   json config = json::object();
   for (const auto& [key, value] : v.items())
     if (key != "name" && !value.is_null()) config[key] = value;
@@ -571,8 +563,10 @@ json read_optimizer(const json& v) {
     if (adam) config["epsilon_placement"] = placements.at(convention.get<std::string>());
     config.erase("epsilon_convention");
   }
-  json optimizer = {{"class_name", classes.at(name)}, {"config", config}};
-  optimizer_from_json(optimizer, "training.optimizer");  // refuses what it cannot run, now
+  // The registry takes Keras' lower-case names and refuses what it cannot run, now; the case
+  // keeps the class name it gives ("adamw" -> "AdamW").
+  json optimizer = {{"class_name", name}, {"config", config}};
+  optimizer["class_name"] = optimizer_from_json(optimizer, "training.optimizer")->class_name();
   return optimizer;
 }
 
