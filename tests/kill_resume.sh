@@ -12,7 +12,10 @@ rm -rf "$work" && mkdir -p "$work" || exit 1
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-train=("$normlab" train "$config" --threads 1 --verbose 0)  # run directly, so that $! is its pid
+# One GEMM backend for every run: a run killed before its first checkpoint restarts from scratch
+# and probes again, and two processes' probes may pick different backends, whose sums differ in
+# the last bits (a resumed run keeps its checkpoint's backend; a fresh start has none to keep).
+train=("$normlab" train "$config" --threads 1 --verbose 0 --blas openblas)  # run directly: $! is its pid
 # The saved models in $1 and $2 are byte-identical: weights, moving statistics and model.json
 # (its BatchNormalization update counts included, which checkpoints carry on).
 same_model() {
