@@ -22,6 +22,7 @@
 #include "io/train_config.h"
 #include "layers/activation_layer.h"
 #include "layers/batch_normalization.h"
+#include "layers/layer_normalization.h"
 #include "layers/dense.h"
 #include "layers/presets.h"
 #include "layers/registry.h"

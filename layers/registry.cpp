@@ -9,6 +9,7 @@
 #include "layers/batch_normalization.h"
 #include "layers/dense.h"
 #include "layers/initializers.h"
+#include "layers/layer_normalization.h"
 
 namespace normlab {
 
@@ -114,6 +115,28 @@ std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
   return layer;
 }
 
+// keras/src/layers/normalization/layer_normalization.py
+std::unique_ptr<Layer> layer_normalization_from_config(ConfigReader& r) {
+  LayerNormConfig c;
+  if (r.has("axis")) {
+    const auto& axis = r.raw("axis");
+    const bool last = axis == -1 || axis == 1 || axis == nlohmann::json::array({-1}) ||
+                      axis == nlohmann::json::array({1});
+    if (!last) r.fail("axis", "-1 (the feature axis)");
+  }
+  c.epsilon = static_cast<float>(r.number("epsilon", 1e-3, 0.0, 1e30, true, false));
+  c.center = r.boolean("center", true);
+  c.scale = r.boolean("scale", true);
+  c.rms_scaling = r.boolean("rms_scaling", false);
+  c.gamma_initializer = read_initializer(r, "gamma_initializer", "ones");
+  c.beta_initializer = read_initializer(r, "beta_initializer", "zeros");
+  r.require_null({"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"},
+                 kUnsupported);
+  auto layer = with_context(r.path(), [&] { return std::make_unique<LayerNormalization>(c); });
+  read_common(r, *layer);
+  return layer;
+}
+
 std::unique_ptr<Layer> activation_from_config(ConfigReader& r) {
   auto layer = std::make_unique<Activation>(
       r.string("activation", "linear", {"linear", "relu", "sigmoid", "tanh", "softmax"}));
@@ -126,6 +149,7 @@ const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table = {
       {"Dense", dense_from_config},
       {"BatchNormalization", batch_normalization_from_config},
+      {"LayerNormalization", layer_normalization_from_config},
       {"Activation", activation_from_config}};
   return table;
 }

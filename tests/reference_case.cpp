@@ -15,6 +15,7 @@
 #include "core/config_reader.h"
 #include "core/error.h"
 #include "layers/batch_normalization.h"
+#include "layers/layer_normalization.h"
 #include "layers/registry.h"
 #include "model/losses.h"
 #include "model/sequential.h"
@@ -421,6 +422,19 @@ void put_gradients(Layer& layer, const Tensor& dy, const std::string& prefix, Ac
     if (v.trainable()) put(a, prefix + "." + v.name, *v.grad, v.vector);
 }
 
+// layer_single (LayerNormalization): forward, the gradients of L = sum(upstream_grad * y) and
+// the row statistics, one training call.
+Actuals run_layer_normalization(const SingleLayerCase& c) {
+  Actuals a;
+  auto layer = build_single(c.layer, c, "");
+  auto& ln = dynamic_cast<LayerNormalization&>(*layer);
+  put(a, "forward", ln.forward(c.x, {Mode::Train}), false);
+  put_gradients(ln, c.upstream_grad, "grads", a);
+  put(a, "row_mean", ln.row_mean(), true);
+  put(a, "row_variance", ln.row_variance(), true);
+  return a;
+}
+
 Actuals run_batch_normalization(const SingleLayerCase& c) {
   Actuals a;
   const Tensor& x = c.x;
@@ -774,10 +788,11 @@ CaseResult run_case(const json& c, const std::string& source) {
     if (!top.has("schema_version")) top.fail("schema_version", "1 or 2");
     top.integer("schema_version", 1, 1, 2);
     if (top.string("id", "").empty()) top.fail("id", "the case's name");
-    const std::string kind =
-        top.string("kind", "", {"bn_single_layer", "dense_single_layer", "training_trajectory"});
+    const std::string kind = top.string(
+        "kind", "",
+        {"bn_single_layer", "dense_single_layer", "layer_single", "training_trajectory"});
     if (kind.empty())
-      top.fail("kind", "bn_single_layer, dense_single_layer or training_trajectory");
+      top.fail("kind", "bn_single_layer, dense_single_layer, layer_single or training_trajectory");
     top.ignore(kInformational);
     for (const auto& [key, value] : c.items())
       if (informational_alternative(key)) top.ignore({key});
@@ -797,6 +812,10 @@ CaseResult run_case(const json& c, const std::string& source) {
         check_layer_lists(alternative, t.layers.size(), std::string(kAlternative) + ".", verifier);
         run_alternative(t, alternative, actual);
       }
+    } else if (kind == "layer_single") {
+      const SingleLayerCase s = read_single_layer(top, kind, "LayerNormalization");
+      top.finish();
+      actual = run_layer_normalization(s);
     } else {
       const bool bn = kind == "bn_single_layer";
       const SingleLayerCase s = read_single_layer(top, kind, bn ? "BatchNormalization" : "Dense");

@@ -2,8 +2,8 @@
 // runs it through normlab and compares every expected quantity with the case's own tolerance,
 //   abs(actual - expected) <= atol + rtol * abs(expected)          element by element.
 //
-// Kinds: bn_single_layer, dense_single_layer, training_trajectory. Quantities are named by the
-// case's tolerance keys ("grads_training.x", "final_weights[3].kernel",
+// Kinds: bn_single_layer, dense_single_layer, layer_single, training_trajectory. Quantities are
+// named by the case's tolerance keys ("grads_training.x", "final_weights[3].kernel",
 // "final_moving_stats.keras_biased[1].moving_variance"). Nothing is skipped: a case that cannot
 // be run (unknown kind, key, layer, activation, loss or optimizer setting), an expected quantity
 // normlab does not compute or that has no tolerance, a tolerance entry that names no compared

@@ -140,6 +140,19 @@ TEST_CASE("allocation: train_on_batch of a multiclass model with softmax cross-e
   }
 }
 
+TEST_CASE("allocation: train_on_batch of Dense-LayerNormalization-ReLU-Dense") {
+  const Dataset d = make_data(32, 10, 2, false, 15);
+  for (const LayerNormConfig& c : {LayerNormConfig{}, LayerNormConfig{.rms_scaling = true}}) {
+    Sequential model(10, 3);
+    model.add(Dense(16));
+    model.add(LayerNormalization(c));
+    model.add(Activation("relu"));
+    model.add(Dense(1));
+    model.compile(std::make_unique<Adam>(), make_loss("binary_crossentropy", true));
+    check_train_on_batch(model, d);
+  }
+}
+
 TEST_CASE("allocation: every optimizer, with a schedule, clipping and weight decay") {
   const Dataset d = make_data(32, 10, 2, false, 14);
   const nlohmann::json cosine = {{"class_name", "CosineDecay"},

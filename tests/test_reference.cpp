@@ -95,7 +95,7 @@ TEST_CASE("reference: every case of tests/reference_extra") {
   check_directory(kExtraDir);
 }
 
-TEST_CASE("reference: every case of tests/reference_v2 (the optimizers)") {
+TEST_CASE("reference: every case of tests/reference_v2 (the optimizers, LayerNormalization)") {
   check_directory(kV2Dir);
 }
 

@@ -208,7 +208,7 @@ TEST_CASE("Layer configs: unknown keys, out-of-range values and regularizers are
                        doctest::Contains("trainable: expected true or false"), Error);
   CHECK_THROWS_WITH_AS(layer_from_config("Conv2D", json::object(), "model.layers[0]"),
                        "model.layers[0]: unknown layer class 'Conv2D'; expected one of "
-                       "Activation, BatchNormalization, Dense",
+                       "Activation, BatchNormalization, Dense, LayerNormalization",
                        Error);
 }
 
