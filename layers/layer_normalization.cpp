@@ -78,12 +78,6 @@ const Tensor& LayerNormalization::forward(const Tensor& x, const StepContext& ct
       yi[j] = rms ? g[j] * (xi[j] * inv) : g[j] * h[j] + b[j];
     }
   }
-  if (rms)  // backward needs x * inv for dgamma; kept in dx_ until then
-  {
-    dx_.resize(n, d);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j) dx_(i, j) = x(i, j) * inv_[i];
-  }
   return y_;
 }
 
@@ -93,22 +87,22 @@ const Tensor& LayerNormalization::backward(const Tensor& dy) {
   const bool rms = config_.rms_scaling;
   const bool params = trainable_;
   const float* g = gamma.data();
-  dx_.resize(n, d);  // rms: holds z = x * inv from forward, overwritten row by row below
+  dx_.resize(n, d);
   for (std::size_t i = 0; i < n; ++i) {
     const float* gi = dy.row(i);
     const float* h = xhat_.row(i);
     float* dxi = dx_.row(i);
-    // rms: z = x * inv replaces xhat in dgamma and in the projection mean(a * z).
-    const float* z = rms ? dxi : h;
+    // rms: z = x * inv = xhat + mean * inv replaces xhat in dgamma and in mean(a * z).
+    const float shift = rms ? mean_[i] * inv_[i] : 0.0f;
     double sum_a = 0.0, sum_az = 0.0;
     for (std::size_t j = 0; j < d; ++j) {
       const double a = static_cast<double>(gi[j]) * g[j];
       sum_a += a;
-      sum_az += a * z[j];
+      sum_az += a * (h[j] + shift);
     }
     if (params) {
       if (has_gamma())
-        for (std::size_t j = 0; j < d; ++j) dgamma[j] += gi[j] * z[j];
+        for (std::size_t j = 0; j < d; ++j) dgamma[j] += gi[j] * (h[j] + shift);
       if (has_beta())
         for (std::size_t j = 0; j < d; ++j) dbeta[j] += gi[j];
     }

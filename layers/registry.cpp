@@ -41,15 +41,19 @@ std::unique_ptr<Layer> dense_from_config(ConfigReader& r) {
   return layer;
 }
 
+// Statistics over the last axis: -1, or 1 for the (N, D) inputs of a Sequential MLP (also as
+// the one-element list that legacy configs write).
+void read_feature_axis(ConfigReader& r) {
+  if (!r.has("axis")) return;
+  const auto& axis = r.raw("axis");
+  const bool last = axis == -1 || axis == 1 || axis == nlohmann::json::array({-1}) ||
+                    axis == nlohmann::json::array({1});
+  if (!last) r.fail("axis", "-1 (the feature axis)");
+}
+
 std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
   BatchNormConfig c;
-  // Statistics over the last axis: -1, or 1 for the (N, D) inputs of a Sequential MLP.
-  if (r.has("axis")) {
-    const auto& axis = r.raw("axis");
-    const bool last = axis == -1 || axis == 1 || axis == nlohmann::json::array({-1}) ||
-                      axis == nlohmann::json::array({1});
-    if (!last) r.fail("axis", "-1 (the feature axis)");
-  }
+  read_feature_axis(r);
   // momentum in Keras' convention, or pytorch_momentum = 1 - momentum in PyTorch's; null in
   // either is the cumulative average (PyTorch's momentum=None).
   if (r.contains("momentum") && r.contains("pytorch_momentum"))
@@ -118,12 +122,7 @@ std::unique_ptr<Layer> batch_normalization_from_config(ConfigReader& r) {
 // keras/src/layers/normalization/layer_normalization.py
 std::unique_ptr<Layer> layer_normalization_from_config(ConfigReader& r) {
   LayerNormConfig c;
-  if (r.has("axis")) {
-    const auto& axis = r.raw("axis");
-    const bool last = axis == -1 || axis == 1 || axis == nlohmann::json::array({-1}) ||
-                      axis == nlohmann::json::array({1});
-    if (!last) r.fail("axis", "-1 (the feature axis)");
-  }
+  read_feature_axis(r);
   c.epsilon = static_cast<float>(r.number("epsilon", 1e-3, 0.0, 1e30, true, false));
   c.center = r.boolean("center", true);
   c.scale = r.boolean("scale", true);
